@@ -1,0 +1,57 @@
+#pragma once
+// The Sink interface: where batches go. Pure abstract, no third-party types,
+// so the core never depends on a sink's library (librdkafka, Beast, ...).
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "agent/core/batch.h"
+#include "agent/core/result.h"
+
+namespace logship {
+
+/// What became of one batch.
+enum class DeliveryStatus {
+  kOk,     ///< durably accepted: its positions may be committed
+  kRetry,  ///< not delivered, may succeed later: the pipeline sends it again
+  kFatal,  ///< not delivered and retrying cannot help: the run fails
+};
+
+/// Receives delivery reports. Implemented by the pipeline.
+/// Threading: on_delivered may be called from any thread (a sink's I/O thread,
+/// a client library's callback thread), but never concurrently for one sink.
+class DeliveryListener {
+ public:
+  virtual ~DeliveryListener() = default;
+  /// Ownership of `batch` returns to the listener. `error` is empty for kOk.
+  virtual void on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) = 0;
+};
+
+/// A destination for batches.
+/// Lifecycle: start() once, then send() any number of times, then stop().
+/// Threading: start/send/stop are called from the pipeline's threads, send()
+/// possibly concurrently with delivery reports but never concurrently with
+/// itself. Every sent batch is reported exactly once, in any order.
+/// send() must not block on the network or on a full queue for long: the
+/// pipeline bounds in-flight bytes, so a sink may queue what it is given.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  /// Short name for logs and metrics ("file", "stdout", "kafka").
+  virtual std::string_view name() const = 0;
+
+  /// Opens connections/files. A failure here is a startup error.
+  [[nodiscard]] virtual Result<void> start(DeliveryListener& listener) = 0;
+
+  /// Takes ownership of `batch` until it is reported to the listener.
+  virtual void send(BatchPtr batch) = 0;
+
+  /// Reports every batch already sent, then releases resources. Idempotent.
+  virtual void stop() = 0;
+};
+
+using SinkPtr = std::unique_ptr<Sink>;
+
+}  // namespace logship

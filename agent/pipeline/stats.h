@@ -1,0 +1,26 @@
+#pragma once
+// Pipeline counters. Written by the pipeline's threads with relaxed atomics;
+// read by whoever reports them (the end-of-run log line, later /metrics).
+
+#include <atomic>
+#include <cstdint>
+
+namespace logship::pipeline {
+
+struct Stats {
+  std::atomic<uint64_t> files_read{0};
+  std::atomic<uint64_t> file_errors{0};
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> records_read{0};
+  std::atomic<uint64_t> records_truncated{0};
+  std::atomic<uint64_t> batches_sent{0};
+  std::atomic<uint64_t> records_sent{0};
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> sink_errors{0};
+  std::atomic<uint64_t> sink_retries{0};
+  std::atomic<uint64_t> checkpoint_errors{0};
+  std::atomic<uint64_t> in_flight_bytes{0};
+  std::atomic<uint64_t> peak_in_flight_bytes{0};
+};
+
+}  // namespace logship::pipeline

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what logship needs to build and test, from Debian packages (and
+# pytest from PyPI when it is missing). Safe to run again: it skips what is
+# already installed.
+set -euo pipefail
+
+packages=(cmake ninja-build g++ pkg-config libsimdjson-dev librdkafka-dev libzstd-dev libboost-dev
+          catch2 libssl-dev zlib1g-dev python3)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [ "${1:-}" = "--test" ]; then
+  python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+fi

@@ -1,0 +1,51 @@
+"""Shared helpers for logship's black-box tests: they run build/logship as a
+user would (environment variables, files, exit codes) and check its output."""
+
+import json
+import os
+import pathlib
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(os.environ.get("LOGSHIP_BIN", ROOT / "build" / "logship"))
+LOGGEN = pathlib.Path(os.environ.get("LOGSHIP_LOGGEN", ROOT / "bench" / "loggen.py"))
+
+
+def clean_env(**extra):
+    """The process environment without any LOGSHIP_* variable, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOGSHIP_")}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_logship(env, *args, timeout=120, **kw):
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, timeout=timeout, **kw)
+
+
+def read_records(path):
+    """Parses an NDJSON output file strictly: every line must be valid JSON."""
+    data = pathlib.Path(path).read_bytes()
+    assert data == b"" or data.endswith(b"\n"), "output must end with a newline"
+    out = []
+    for raw in data.splitlines():
+        raw.decode("utf-8")  # valid UTF-8 or this raises
+        out.append(json.loads(raw))
+    return out
+
+
+def wait_for(cond, timeout=30.0, interval=0.01, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def logship_bin():
+    assert BIN.exists(), f"{BIN} not built"
+    return BIN

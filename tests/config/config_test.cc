@@ -1,0 +1,709 @@
+// Tests for agent/config: the public load()/render/help API against the real
+// table, plus the table engine (config_table.h) driven by small custom tables
+// for row features the real table does not use yet (secrets, prefix rows).
+
+#include "agent/config/config.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/config/config_table.h"
+
+namespace {
+
+using logship::config::Action;
+using logship::config::Config;
+using logship::config::ConfigError;
+using logship::config::InputFormat;
+using logship::config::ListenAddress;
+using logship::config::LogLevel;
+using logship::config::SinkKind;
+using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
+using Args = std::vector<std::string>;
+using Env = std::map<std::string, std::string>;
+
+constexpr size_t kKiB = 1024;
+constexpr size_t kMiB = 1024 * kKiB;
+constexpr size_t kGiB = 1024 * kMiB;
+
+Config load_config(const Args& args, const Env& env = {}) {
+  return logship::config::load(args, env).config;
+}
+
+/// The ConfigError message, or a test failure if load() succeeded.
+std::string error_of(const Args& args, const Env& env = {}) {
+  try {
+    (void)logship::config::load(args, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  FAIL("load() did not throw ConfigError");
+  return {};
+}
+
+std::string env_error(const std::string& name, const std::string& value) {
+  return error_of({}, {{name, value}});
+}
+
+size_t size_of(const std::string& text) {
+  // A generous memory limit keeps the cross-key check out of the way.
+  return load_config({"--memory-limit=1GiB"}, {{"LOGSHIP_BATCH_MAX_BYTES", text}})
+      .batch_max_bytes;
+}
+
+ListenAddress listen_of(const std::string& text) {
+  return load_config({}, {{"LOGSHIP_LISTEN", text}}).listen;
+}
+
+}  // namespace
+
+TEST_CASE("defaults come from the table", "[config]") {
+  const auto loaded = logship::config::load({}, {});
+  const Config& c = loaded.config;
+  CHECK(loaded.action == Action::kRun);
+  CHECK(c.input_paths == std::vector<std::string>{"/var/log/containers/*.log"});
+  CHECK(c.input_format == InputFormat::kAuto);
+  CHECK(c.state_dir == "/var/lib/logship");
+  CHECK_FALSE(c.release.has_value());
+  CHECK(c.sink == SinkKind::kStdout);
+  CHECK(c.file_path.empty());
+  CHECK(c.max_record_bytes == 1 * kMiB);
+  CHECK(c.memory_limit == 64 * kMiB);
+  CHECK(c.batch_max_bytes == 1 * kMiB);
+  CHECK(c.batch_timeout == std::chrono::milliseconds(250));
+  CHECK(c.listen == ListenAddress{.enabled = true, .host = "0.0.0.0", .port = 2020});
+  CHECK_FALSE(c.oneshot);
+  CHECK(c.log_level == LogLevel::kInfo);
+}
+
+TEST_CASE("every setting is read from the environment", "[config]") {
+  const Env env = {
+      {"LOGSHIP_INPUT_PATHS", "/a/*.log, /b/*.log"},
+      {"LOGSHIP_INPUT_FORMAT", "cri"},
+      {"LOGSHIP_STATE_DIR", "/state"},
+      {"LOGSHIP_RELEASE", "v1.2.3"},
+      {"LOGSHIP_SINK", "file"},
+      {"LOGSHIP_FILE_PATH", "/out/records.ndjson"},
+      {"LOGSHIP_MAX_RECORD_BYTES", "2KiB"},
+      {"LOGSHIP_MEMORY_LIMIT", "1GiB"},
+      {"LOGSHIP_BATCH_MAX_BYTES", "512KiB"},
+      {"LOGSHIP_BATCH_TIMEOUT_MS", "1000"},
+      {"LOGSHIP_LISTEN", "127.0.0.1:9000"},
+      {"LOGSHIP_ONESHOT", "yes"},
+      {"LOGSHIP_LOG_LEVEL", "debug"},
+      {"PATH", "/usr/bin"},             // non-LOGSHIP variables are ignored
+      {"HOSTNAME", "node-1"},
+  };
+  const Config c = load_config({}, env);
+  CHECK(c.input_paths == std::vector<std::string>{"/a/*.log", "/b/*.log"});
+  CHECK(c.input_format == InputFormat::kCri);
+  CHECK(c.state_dir == "/state");
+  CHECK(c.release == "v1.2.3");
+  CHECK(c.sink == SinkKind::kFile);
+  CHECK(c.file_path == "/out/records.ndjson");
+  CHECK(c.max_record_bytes == 2 * kKiB);
+  CHECK(c.memory_limit == kGiB);
+  CHECK(c.batch_max_bytes == 512 * kKiB);
+  CHECK(c.batch_timeout == std::chrono::milliseconds(1000));
+  CHECK(c.listen == ListenAddress{.enabled = true, .host = "127.0.0.1", .port = 9000});
+  CHECK(c.oneshot);
+  CHECK(c.log_level == LogLevel::kDebug);
+}
+
+TEST_CASE("flags: both syntaxes, flag beats env", "[config]") {
+  SECTION("--key=value and --key value") {
+    const Config c = load_config({"--sink=file", "--file-path", "/x", "--input-format", "docker",
+                                  "--batch-timeout-ms=5", "--release", "r1"});
+    CHECK(c.sink == SinkKind::kFile);
+    CHECK(c.file_path == "/x");
+    CHECK(c.input_format == InputFormat::kDocker);
+    CHECK(c.batch_timeout == std::chrono::milliseconds(5));
+    CHECK(c.release == "r1");
+  }
+  SECTION("flag wins over env, env wins over default") {
+    const Config c = load_config({"--log-level=error"},
+                                 {{"LOGSHIP_LOG_LEVEL", "warn"}, {"LOGSHIP_INPUT_FORMAT", "raw"}});
+    CHECK(c.log_level == LogLevel::kError);
+    CHECK(c.input_format == InputFormat::kRaw);
+  }
+  SECTION("a bad env value is ignored when a flag overrides it") {
+    // The flag replaces the raw value before parsing, so the env value is
+    // never parsed; this documents that choice.
+    CHECK(load_config({"--sink=stdout"}, {{"LOGSHIP_SINK", "kafak"}}).sink == SinkKind::kStdout);
+  }
+  SECTION("the last occurrence of a flag wins") {
+    CHECK(load_config({"--log-level=warn", "--log-level=debug"}).log_level == LogLevel::kDebug);
+  }
+  SECTION("a value may contain '='") {
+    CHECK(load_config({"--release=a=b"}).release == "a=b");
+  }
+}
+
+TEST_CASE("bool flags", "[config]") {
+  CHECK(load_config({"--oneshot"}).oneshot);
+  CHECK(load_config({"--oneshot"}, {{"LOGSHIP_ONESHOT", "false"}}).oneshot);
+  CHECK_FALSE(load_config({"--oneshot=false"}, {{"LOGSHIP_ONESHOT", "true"}}).oneshot);
+  CHECK(load_config({"--oneshot", "--sink=stdout"}).oneshot);
+  // A bare bool never swallows the next argument, so "false" is positional.
+  CHECK_THAT(error_of({"--oneshot", "false"}), Contains("unexpected argument \"false\""));
+
+  for (const auto* word : {"true", "TRUE", "1", "yes", "Yes", "on", "ON"}) {
+    INFO(word);
+    CHECK(load_config({}, {{"LOGSHIP_ONESHOT", word}}).oneshot);
+  }
+  for (const auto* word : {"false", "False", "0", "no", "NO", "off", "Off"}) {
+    INFO(word);
+    CHECK_FALSE(load_config({"--oneshot=" + std::string(word)}).oneshot);
+  }
+  for (const auto* word : {"maybe", "2", "t", "y", "enabled", " true"}) {
+    INFO(word);
+    const auto message = env_error("LOGSHIP_ONESHOT", word);
+    CHECK_THAT(message, Contains("LOGSHIP_ONESHOT: ") && Contains("is not a boolean") &&
+                            Contains("true, false, 1, 0, yes, no, on, off"));
+  }
+}
+
+TEST_CASE("empty values", "[config]") {
+  SECTION("an empty env var counts as unset") {
+    const Config c = load_config({}, {{"LOGSHIP_SINK", ""},
+                                      {"LOGSHIP_MEMORY_LIMIT", ""},
+                                      {"LOGSHIP_RELEASE", ""},
+                                      {"LOGSHIP_NOT_A_KEY", ""}});
+    CHECK(c.sink == SinkKind::kStdout);
+    CHECK(c.memory_limit == 64 * kMiB);
+    CHECK_FALSE(c.release.has_value());
+  }
+  SECTION("an empty flag value is an error") {
+    CHECK_THAT(error_of({"--release="}),
+               Contains("LOGSHIP_RELEASE (flag --release): empty value"));
+    CHECK_THAT(error_of({"--state-dir", ""}),
+               Contains("LOGSHIP_STATE_DIR (flag --state-dir): empty value"));
+  }
+}
+
+TEST_CASE("unknown settings and flags are errors", "[config]") {
+  SECTION("unknown LOGSHIP_ variable, with a suggestion when close") {
+    CHECK_THAT(env_error("LOGSHIP_SINKK", "stdout"),
+               Contains("LOGSHIP_SINKK: unknown setting (did you mean LOGSHIP_SINK?)"));
+    CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT", "5"),
+               Contains("did you mean LOGSHIP_BATCH_TIMEOUT_MS?"));
+    const auto far = env_error("LOGSHIP_TOTALLY_DIFFERENT", "x");
+    CHECK_THAT(far, Contains("LOGSHIP_TOTALLY_DIFFERENT: unknown setting") && Contains("--help"));
+    CHECK_THAT(far, !Contains("did you mean"));
+  }
+  SECTION("special flags have no env variable") {
+    CHECK_THAT(env_error("LOGSHIP_CHECK_CONFIG", "1"), Contains("LOGSHIP_CHECK_CONFIG: unknown"));
+    CHECK_THAT(env_error("LOGSHIP_HELP", "1"), Contains("LOGSHIP_HELP: unknown"));
+  }
+  SECTION("unknown flag") {
+    CHECK_THAT(error_of({"--sinkk=file"}),
+               Contains("--sinkk: unknown flag (did you mean --sink?)"));
+    CHECK_THAT(error_of({"--frobnicate"}), Contains("--frobnicate: unknown flag"));
+    // Only the generated kebab-case spelling is a flag.
+    CHECK_THAT(error_of({"--input_paths=/x"}), Contains("--input_paths: unknown flag"));
+    CHECK_THAT(error_of({"--Sink=file"}), Contains("--Sink: unknown flag"));
+    CHECK_THAT(error_of({"-s"}), Contains("-s: unknown flag"));
+    CHECK_THAT(error_of({"--=x"}), Contains("unknown flag"));
+  }
+  SECTION("positional arguments") {
+    CHECK_THAT(error_of({"/var/log"}), Contains("unexpected argument \"/var/log\""));
+    CHECK_THAT(error_of({"--"}), Contains("unexpected argument \"--\""));
+    CHECK_THAT(error_of({"-"}), Contains("unexpected argument \"-\""));
+  }
+}
+
+TEST_CASE("missing flag values", "[config]") {
+  CHECK_THAT(error_of({"--sink"}),
+             Contains("LOGSHIP_SINK (flag --sink): missing value") &&
+                 Contains("one of stdout, file"));
+  // The next token is a flag, not a value.
+  CHECK_THAT(error_of({"--memory-limit", "--oneshot"}),
+             Contains("LOGSHIP_MEMORY_LIMIT (flag --memory-limit): missing value") &&
+                 Contains("4MiB and 64GiB"));
+  CHECK_THAT(error_of({"--oneshot", "--listen"}),
+             Contains("LOGSHIP_LISTEN (flag --listen): missing value"));
+}
+
+TEST_CASE("enums", "[config]") {
+  CHECK_THAT(env_error("LOGSHIP_SINK", "kafak"),
+             Equals("LOGSHIP_SINK: \"kafak\" is not one of stdout, file"));
+  CHECK_THAT(error_of({"--sink=kafak"}),
+             Equals("LOGSHIP_SINK (flag --sink): \"kafak\" is not one of stdout, file"));
+  CHECK_THAT(env_error("LOGSHIP_INPUT_FORMAT", "json"),
+             Contains("LOGSHIP_INPUT_FORMAT: \"json\" is not one of auto, cri, docker, raw"));
+  CHECK_THAT(env_error("LOGSHIP_LOG_LEVEL", "trace"),
+             Contains("LOGSHIP_LOG_LEVEL: \"trace\" is not one of debug, info, warn, error"));
+  // Case does not matter for enum words.
+  CHECK(load_config({}, {{"LOGSHIP_LOG_LEVEL", "WARN"}}).log_level == LogLevel::kWarn);
+  CHECK(load_config({"--input-format=Docker"}).input_format == InputFormat::kDocker);
+}
+
+TEST_CASE("to_string matches the accepted spellings", "[config]") {
+  CHECK(logship::config::to_string(InputFormat::kAuto) == "auto");
+  CHECK(logship::config::to_string(InputFormat::kCri) == "cri");
+  CHECK(logship::config::to_string(InputFormat::kDocker) == "docker");
+  CHECK(logship::config::to_string(InputFormat::kRaw) == "raw");
+  CHECK(logship::config::to_string(SinkKind::kStdout) == "stdout");
+  CHECK(logship::config::to_string(SinkKind::kFile) == "file");
+  CHECK(logship::config::to_string(LogLevel::kDebug) == "debug");
+  CHECK(logship::config::to_string(LogLevel::kInfo) == "info");
+  CHECK(logship::config::to_string(LogLevel::kWarn) == "warn");
+  CHECK(logship::config::to_string(LogLevel::kError) == "error");
+  // Round trip through load().
+  for (auto level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    const std::string text(logship::config::to_string(level));
+    CHECK(load_config({"--log-level=" + text}).log_level == level);
+  }
+}
+
+TEST_CASE("size syntax", "[config]") {
+  SECTION("suffixes, decimal and binary, case-insensitive") {
+    const std::pair<const char*, size_t> cases[] = {
+        {"1024", 1024},
+        {"0001024", 1024},
+        {"2K", 2000},
+        {"2k", 2000},
+        {"2KB", 2000},
+        {"2kb", 2000},
+        {"2Ki", 2048},
+        {"2KiB", 2048},
+        {"2kib", 2048},
+        {"2KIB", 2048},
+        {"3M", 3000000},
+        {"3MB", 3000000},
+        {"3Mi", 3 * kMiB},
+        {"3MiB", 3 * kMiB},
+        {"3mib", 3 * kMiB},
+        {"256MiB", 256 * kMiB},
+    };
+    for (const auto& [text, bytes] : cases) {
+      INFO(text);
+      CHECK(size_of(text) == bytes);
+    }
+    // G suffixes exercised on the one key whose bounds allow them.
+    CHECK(load_config({"--memory-limit=2G"}).memory_limit == 2000000000);
+    CHECK(load_config({"--memory-limit=2gb"}).memory_limit == 2000000000);
+    CHECK(load_config({"--memory-limit=2Gi"}).memory_limit == 2 * kGiB);
+    CHECK(load_config({"--memory-limit=2GiB"}).memory_limit == 2 * kGiB);
+  }
+  SECTION("junk is rejected with the key and the accepted syntax") {
+    for (const auto* text : {"12x", "1.5MiB", "1e3", " 1MiB", "1MiB ", "1 MiB", "MiB", "1KiBB",
+                             "1B", "1TiB", "0x400", "+1024", "1,024", " "}) {
+      INFO(text);
+      const auto message = env_error("LOGSHIP_BATCH_MAX_BYTES", text);
+      CHECK_THAT(message, Contains("LOGSHIP_BATCH_MAX_BYTES: \"" + std::string(text) +
+                                   "\" is not a size"));
+      CHECK_THAT(message, Contains("KiB") && Contains("1KiB and 256MiB"));
+    }
+  }
+  SECTION("negative sizes") {
+    CHECK_THAT(env_error("LOGSHIP_MEMORY_LIMIT", "-5"),
+               Contains("LOGSHIP_MEMORY_LIMIT: \"-5\" is negative"));
+    CHECK_THAT(env_error("LOGSHIP_MEMORY_LIMIT", "-5MiB"), Contains("is negative"));
+  }
+  SECTION("overflow is rejected, not wrapped") {
+    for (const auto* text : {"18446744073709551616", "99999999999999999999999", "20000000000G",
+                             "17179869184GiB", "18446744073709551615Ki"}) {
+      INFO(text);
+      CHECK_THAT(env_error("LOGSHIP_MEMORY_LIMIT", text),
+                 Contains("LOGSHIP_MEMORY_LIMIT: \"" + std::string(text) + "\" is too large") &&
+                     Contains("4MiB and 64GiB"));
+    }
+  }
+}
+
+TEST_CASE("size bounds", "[config]") {
+  SECTION("inclusive bounds are accepted") {
+    CHECK(load_config({"--max-record-bytes=1KiB"}).max_record_bytes == kKiB);
+    CHECK(load_config({"--max-record-bytes=64MiB", "--memory-limit=1GiB"}).max_record_bytes ==
+          64 * kMiB);
+    CHECK(load_config({"--memory-limit=4MiB"}).memory_limit == 4 * kMiB);
+    CHECK(load_config({"--memory-limit=64GiB"}).memory_limit == 64 * kGiB);
+    CHECK(load_config({"--batch-max-bytes=256MiB", "--memory-limit=1GiB"}).batch_max_bytes ==
+          256 * kMiB);
+  }
+  SECTION("out of bounds names key, value in bytes and the bounds") {
+    CHECK_THAT(env_error("LOGSHIP_MAX_RECORD_BYTES", "1023"),
+               Contains("LOGSHIP_MAX_RECORD_BYTES: \"1023\" (1023 bytes) is out of bounds") &&
+                   Contains("between 1KiB and 64MiB (1024..67108864 bytes)"));
+    CHECK_THAT(env_error("LOGSHIP_MAX_RECORD_BYTES", "1K"),
+               Contains("(1000 bytes) is out of bounds"));
+    CHECK_THAT(env_error("LOGSHIP_MAX_RECORD_BYTES", "65MiB"), Contains("is out of bounds"));
+    CHECK_THAT(env_error("LOGSHIP_MEMORY_LIMIT", "4000KiB"),
+               Contains("LOGSHIP_MEMORY_LIMIT: \"4000KiB\"") && Contains("out of bounds"));
+    CHECK_THAT(error_of({"--memory-limit=65GiB"}),
+               Contains("LOGSHIP_MEMORY_LIMIT (flag --memory-limit)") &&
+                   Contains("between 4MiB and 64GiB"));
+    CHECK_THAT(env_error("LOGSHIP_BATCH_MAX_BYTES", "0"), Contains("out of bounds"));
+    CHECK_THAT(env_error("LOGSHIP_BATCH_MAX_BYTES", "257MiB"),
+               Contains("between 1KiB and 256MiB"));
+  }
+}
+
+TEST_CASE("integer syntax and bounds", "[config]") {
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "1"}}).batch_timeout.count() == 1);
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "60000"}}).batch_timeout.count() == 60000);
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "007"}}).batch_timeout.count() == 7);
+  for (const auto* text : {"12x", " ", "1e3", "+5", "0x10", "1.0", " 5", "5 ", "5ms", "abc"}) {
+    INFO(text);
+    CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", text),
+               Contains("LOGSHIP_BATCH_TIMEOUT_MS: \"" + std::string(text) +
+                        "\" is not a decimal integer") &&
+                   Contains("between 1 and 60000"));
+  }
+  CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", "-5"), Contains("\"-5\" is negative"));
+  CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", "0"),
+             Contains("LOGSHIP_BATCH_TIMEOUT_MS: \"0\" is out of bounds") &&
+                 Contains("between 1 and 60000"));
+  CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", "60001"), Contains("is out of bounds"));
+  CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", "99999999999999999999999"),
+             Contains("is too large"));
+  CHECK_THAT(error_of({"--batch-timeout-ms", "12x"}),
+             Contains("LOGSHIP_BATCH_TIMEOUT_MS (flag --batch-timeout-ms): \"12x\""));
+}
+
+TEST_CASE("lists", "[config]") {
+  CHECK(load_config({"--input-paths=/a/*.log"}).input_paths ==
+        std::vector<std::string>{"/a/*.log"});
+  CHECK(load_config({"--input-paths= /a , /b\t,/c "}).input_paths ==
+        std::vector<std::string>{"/a", "/b", "/c"});
+  for (const auto* text : {"/a,,/b", "/a,", ",/a", "/a, ,/b", ",", "  "}) {
+    INFO(text);
+    CHECK_THAT(env_error("LOGSHIP_INPUT_PATHS", text),
+               Contains("LOGSHIP_INPUT_PATHS: \"" + std::string(text) + "\" has an empty item"));
+  }
+}
+
+TEST_CASE("listen addresses", "[config]") {
+  SECTION("accepted forms") {
+    CHECK(listen_of("127.0.0.1:8080") == ListenAddress{true, "127.0.0.1", 8080});
+    CHECK(listen_of("0.0.0.0:0") == ListenAddress{true, "0.0.0.0", 0});
+    CHECK(listen_of("localhost:65535") == ListenAddress{true, "localhost", 65535});
+    CHECK(listen_of("metrics-1.kube-system.svc:2020") ==
+          ListenAddress{true, "metrics-1.kube-system.svc", 2020});
+    CHECK(listen_of("[::1]:9090") == ListenAddress{true, "::1", 9090});
+    CHECK(listen_of("[::]:2020") == ListenAddress{true, "::", 2020});
+    CHECK(listen_of("[2001:db8::1]:80") == ListenAddress{true, "2001:db8::1", 80});
+  }
+  SECTION("off disables the endpoint") {
+    CHECK_FALSE(listen_of("off").enabled);
+    CHECK_FALSE(listen_of("OFF").enabled);
+    CHECK_FALSE(load_config({"--listen", "off"}).listen.enabled);
+  }
+  SECTION("rejected forms name the key and the reason") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"1.2.3.4", "missing :port"},
+        {"localhost", "missing :port"},
+        {"1.2.3.4:", "missing port"},
+        {":2020", "missing host"},
+        {"1.2.3.4:65536", "port must be 0-65535"},
+        {"1.2.3.4:-1", "port must be 0-65535"},
+        {"1.2.3.4:80x", "port must be 0-65535"},
+        {"::1:80", "IPv6 addresses must be written in brackets"},
+        {"[::1]", "missing :port after ']'"},
+        {"[::1:80", "missing ']'"},
+        {"[zz::1]:80", "invalid IPv6 address"},
+        {"[1.2.3.4]:80", "invalid IPv6 address"},
+        {"300.1.1.1:80", "invalid IPv4 address"},
+        {"1.2.3:80", "invalid IPv4 address"},
+        {"-bad:80", "invalid hostname"},
+        {"host_name:80", "invalid hostname"},
+        {"a..b:80", "invalid hostname"},
+        {"on", "missing :port"},
+    };
+    for (const auto& [text, reason] : cases) {
+      INFO(text);
+      CHECK_THAT(env_error("LOGSHIP_LISTEN", text),
+                 Contains("LOGSHIP_LISTEN: \"" + std::string(text) +
+                          "\" is not a valid listen address (" + reason + ")") &&
+                     Contains("host:port") && Contains("or off"));
+    }
+  }
+}
+
+TEST_CASE("cross-key checks", "[config]") {
+  SECTION("sink=file requires LOGSHIP_FILE_PATH") {
+    CHECK_THAT(env_error("LOGSHIP_SINK", "file"),
+               Contains("LOGSHIP_FILE_PATH") && Contains("required when LOGSHIP_SINK=file"));
+    CHECK_THAT(error_of({"--sink=file"}), Contains("LOGSHIP_FILE_PATH (--file-path)"));
+    CHECK(load_config({"--sink=file", "--file-path=/o"}).file_path == "/o");
+    // A path without the file sink is accepted (and unused).
+    CHECK(load_config({"--file-path=/o"}).sink == SinkKind::kStdout);
+  }
+  SECTION("memory limit must cover two batches and two records") {
+    // 2 * 1MiB + 2 * 1MiB = 4MiB: exactly the minimum is fine.
+    CHECK(load_config({"--memory-limit=4MiB"}).memory_limit == 4 * kMiB);
+    const auto message =
+        error_of({"--memory-limit=4MiB", "--batch-max-bytes=2MiB"});  // needs 6MiB
+    CHECK_THAT(message, Contains("LOGSHIP_MEMORY_LIMIT (--memory-limit): 4194304 bytes is below "
+                                 "the minimum of 6291456 bytes (6MiB)"));
+    CHECK_THAT(message, Contains("2*LOGSHIP_BATCH_MAX_BYTES + 2*LOGSHIP_MAX_RECORD_BYTES"));
+    CHECK_THAT(error_of({}, {{"LOGSHIP_MAX_RECORD_BYTES", "64MiB"}}),
+               Contains("LOGSHIP_MEMORY_LIMIT (--memory-limit): 67108864 bytes is below the "
+                        "minimum of 136314880"));
+  }
+  SECTION("cross-key checks also run for --check-config") {
+    CHECK_THAT(error_of({"--check-config", "--sink=file"}), Contains("LOGSHIP_FILE_PATH"));
+  }
+}
+
+TEST_CASE("render_effective", "[config]") {
+  SECTION("defaults") {
+    CHECK(logship::config::render_effective(load_config({})) ==
+          "LOGSHIP_INPUT_PATHS=/var/log/containers/*.log\n"
+          "LOGSHIP_INPUT_FORMAT=auto\n"
+          "LOGSHIP_STATE_DIR=/var/lib/logship\n"
+          "LOGSHIP_RELEASE=\n"
+          "LOGSHIP_SINK=stdout\n"
+          "LOGSHIP_FILE_PATH=\n"
+          "LOGSHIP_MAX_RECORD_BYTES=1048576\n"
+          "LOGSHIP_MEMORY_LIMIT=67108864\n"
+          "LOGSHIP_BATCH_MAX_BYTES=1048576\n"
+          "LOGSHIP_BATCH_TIMEOUT_MS=250\n"
+          "LOGSHIP_LISTEN=0.0.0.0:2020\n"
+          "LOGSHIP_ONESHOT=false\n"
+          "LOGSHIP_LOG_LEVEL=info\n");
+  }
+  SECTION("canonical forms of set values") {
+    const Config c = load_config({"--input-paths", "/a/*.log , /b/*.log", "--input-format=CRI",
+                                  "--release=v9", "--sink=file", "--file-path=/o", "--oneshot",
+                                  "--memory-limit=1G", "--listen=[::1]:9"},
+                                 {{"LOGSHIP_BATCH_MAX_BYTES", "2k"}});
+    const auto text = logship::config::render_effective(c);
+    CHECK_THAT(text, Contains("LOGSHIP_INPUT_PATHS=/a/*.log,/b/*.log\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_INPUT_FORMAT=cri\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_RELEASE=v9\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_SINK=file\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_FILE_PATH=/o\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_MEMORY_LIMIT=1000000000\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_BATCH_MAX_BYTES=2000\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_LISTEN=[::1]:9\n"));
+    CHECK_THAT(text, Contains("LOGSHIP_ONESHOT=true\n"));
+  }
+  SECTION("listen off") {
+    CHECK_THAT(logship::config::render_effective(load_config({"--listen=off"})),
+               Contains("LOGSHIP_LISTEN=off\n"));
+  }
+  SECTION("the output is valid input that reproduces itself") {
+    const Config c = load_config({"--input-paths=/x,/y", "--release=r", "--listen=[::]:1",
+                                  "--max-record-bytes=3KiB", "--log-level=warn"});
+    const std::string first = logship::config::render_effective(c);
+    Env env;
+    size_t start = 0;
+    while (start < first.size()) {
+      const size_t end = first.find('\n', start);
+      const std::string line = first.substr(start, end - start);
+      const size_t eq = line.find('=');
+      env[line.substr(0, eq)] = line.substr(eq + 1);
+      start = end + 1;
+    }
+    CHECK(logship::config::render_effective(load_config({}, env)) == first);
+  }
+}
+
+TEST_CASE("--check-config, --help and --version", "[config]") {
+  const Env broken = {{"LOGSHIP_SINK", "kafak"},
+                      {"LOGSHIP_NOPE", "1"},
+                      {"LOGSHIP_MEMORY_LIMIT", "-1"}};
+  SECTION("--check-config validates and reports the action") {
+    CHECK(logship::config::load({"--check-config"}, {}).action == Action::kCheckConfig);
+    CHECK(logship::config::load({"--oneshot", "--check-config"}, {}).config.oneshot);
+    CHECK_THAT(error_of({"--check-config"}, broken), Contains("LOGSHIP_"));
+    CHECK_THAT(error_of({"--check-config=yes"}), Contains("--check-config does not take a value"));
+  }
+  SECTION("--help and --version short-circuit a broken environment and other flags") {
+    for (const Args& args : {Args{"--help"}, Args{"--sink=kafak", "--help"},
+                             Args{"--bogus", "positional", "--help"}}) {
+      const auto loaded = logship::config::load(args, broken);
+      CHECK(loaded.action == Action::kHelp);
+      CHECK(loaded.config.sink == SinkKind::kStdout);  // defaults, nothing parsed
+    }
+    const auto version = logship::config::load({"--version"}, broken);
+    CHECK(version.action == Action::kVersion);
+    CHECK(version.config.memory_limit == 64 * kMiB);
+    CHECK(logship::config::load({"--version", "--help"}, {}).action == Action::kVersion);
+  }
+  SECTION("with a value they are errors") {
+    CHECK_THAT(error_of({"--help=1"}), Contains("--help does not take a value"));
+    CHECK_THAT(error_of({"--version=x"}), Contains("--version does not take a value"));
+  }
+}
+
+TEST_CASE("help_text lists every setting on one line", "[config]") {
+  const std::string help = logship::config::help_text();
+  CHECK_THAT(help, Contains("Usage:") && Contains("--check-config") && Contains("--help") &&
+                       Contains("--version"));
+  const std::pair<const char*, const char*> keys[] = {
+      {"LOGSHIP_INPUT_PATHS", "--input-paths=<list>"},
+      {"LOGSHIP_INPUT_FORMAT", "--input-format=<auto|cri|docker|raw>"},
+      {"LOGSHIP_STATE_DIR", "--state-dir=<path>"},
+      {"LOGSHIP_RELEASE", "--release=<string>"},
+      {"LOGSHIP_SINK", "--sink=<stdout|file>"},
+      {"LOGSHIP_FILE_PATH", "--file-path=<path>"},
+      {"LOGSHIP_MAX_RECORD_BYTES", "--max-record-bytes=<size>"},
+      {"LOGSHIP_MEMORY_LIMIT", "--memory-limit=<size>"},
+      {"LOGSHIP_BATCH_MAX_BYTES", "--batch-max-bytes=<size>"},
+      {"LOGSHIP_BATCH_TIMEOUT_MS", "--batch-timeout-ms=<integer>"},
+      {"LOGSHIP_LISTEN", "--listen=<host:port|off>"},
+      {"LOGSHIP_ONESHOT", "--oneshot[=<bool>]"},
+      {"LOGSHIP_LOG_LEVEL", "--log-level=<debug|info|warn|error>"},
+  };
+  for (const auto& [env, flag] : keys) {
+    INFO(env);
+    const size_t at = help.find(std::string("  ") + env + " ");
+    REQUIRE(at != std::string::npos);
+    const std::string line = help.substr(at, help.find('\n', at) - at);
+    CHECK_THAT(line, Contains(flag));
+  }
+  const auto line_of = [&](const std::string& env) {
+    const size_t at = help.find("  " + env + " ");
+    return help.substr(at, help.find('\n', at) - at);
+  };
+  CHECK_THAT(line_of("LOGSHIP_MEMORY_LIMIT"), Contains("default 64MiB, 4MiB..64GiB"));
+  CHECK_THAT(line_of("LOGSHIP_BATCH_TIMEOUT_MS"), Contains("default 250, 1..60000"));
+  CHECK_THAT(line_of("LOGSHIP_RELEASE"), Contains("unset"));
+  CHECK_THAT(line_of("LOGSHIP_INPUT_PATHS"), Contains("default /var/log/containers/*.log"));
+}
+
+TEST_CASE("environment_map", "[config]") {
+  char a[] = "LOGSHIP_SINK=file";
+  char b[] = "EMPTY=";
+  char c[] = "NOEQUALS";
+  char d[] = "LOGSHIP_SINK=stdout";  // duplicate: first wins, like getenv()
+  char e[] = "X=a=b";
+  char* envp[] = {a, b, c, d, e, nullptr};
+  const auto env = logship::config::environment_map(envp);
+  CHECK(env == Env{{"LOGSHIP_SINK", "file"}, {"EMPTY", ""}, {"X", "a=b"}});
+  CHECK(logship::config::environment_map(nullptr).empty());
+}
+
+// ---- The table engine with custom tables -----------------------------------
+
+namespace {
+
+namespace detail = logship::config::detail;
+
+// A secret row and a pass-through prefix row, stored into fields of Config
+// the real table owns (the engine does not care which field a row uses).
+constexpr detail::KeySpec kEngineTable[] = {
+    {
+        .env = "LOGSHIP_TOKEN",
+        .kind = detail::Kind::kString,
+        .secret = true,
+        .help = "A secret.",
+        .store = [](Config& c, detail::Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.release = *s;
+        },
+        .fetch = [](const Config& c) -> detail::Value {
+          if (c.release) return *c.release;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_TIMEOUT",
+        .kind = detail::Kind::kInteger,
+        .default_text = "5",
+        .min = 1,
+        .max = 10,
+        .secret = true,
+        .help = "A secret number.",
+        .store = [](Config& c, detail::Value&& v) {
+          c.batch_timeout = std::chrono::milliseconds(std::get<uint64_t>(v));
+        },
+        .fetch = [](const Config& c) -> detail::Value { return uint64_t(c.batch_timeout.count()); },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_OPT_",
+        .kind = detail::Kind::kPrefix,
+        .help = "Pass-through.",
+        .store_entries = [](Config& c, detail::Entries&& entries) {
+          c.input_paths.clear();
+          for (auto& [k, v] : entries) c.input_paths.push_back(k + "=" + v);
+        },
+        .fetch_entries = [](const Config& c) {
+          detail::Entries entries;
+          for (const auto& item : c.input_paths) {
+            const size_t eq = item.find('=');
+            entries[item.substr(0, eq)] = item.substr(eq + 1);
+          }
+          return entries;
+        },
+    },
+    {
+        // An exact row inside the prefix family wins over the prefix.
+        .env = "LOGSHIP_KAFKA_OPT_SPECIAL",
+        .kind = detail::Kind::kPath,
+        .help = "Exact name inside a prefix family.",
+        .store = [](Config& c, detail::Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.state_dir = *s;
+        },
+        .fetch = [](const Config& c) -> detail::Value { return c.state_dir; },
+    },
+};
+
+Config engine_load(const Args& args, const Env& env) {
+  return detail::load_with_table(kEngineTable, args, env).config;
+}
+
+std::string engine_error(const Args& args, const Env& env) {
+  try {
+    (void)detail::load_with_table(kEngineTable, args, env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  FAIL("load_with_table() did not throw");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("engine: secrets are never printed", "[config]") {
+  const Config c = engine_load({}, {{"LOGSHIP_TOKEN", "hunter2"}});
+  CHECK(c.release == "hunter2");
+  const auto rendered = detail::render_with_table(kEngineTable, c);
+  CHECK_THAT(rendered, Contains("LOGSHIP_TOKEN=<redacted>\n") &&
+                           Contains("LOGSHIP_TIMEOUT=<redacted>\n"));
+  CHECK_THAT(rendered, !Contains("hunter2"));
+  // Unset secrets render empty, so "not configured" stays visible.
+  CHECK_THAT(detail::render_with_table(kEngineTable, engine_load({}, {})),
+             Contains("LOGSHIP_TOKEN=\n"));
+  // Bad values of a secret row do not echo the value.
+  const auto message = engine_error({"--timeout=s3cr3t"}, {});
+  CHECK_THAT(message, Contains("LOGSHIP_TIMEOUT (flag --timeout): <redacted> is not a decimal"));
+  CHECK_THAT(message, !Contains("s3cr3t"));
+  CHECK_THAT(detail::help_with_table(kEngineTable), Contains("secret"));
+}
+
+TEST_CASE("engine: prefix rows collect a pass-through family", "[config]") {
+  const Config c = engine_load({"--kafka-opt-batch-size=100", "--kafka-opt-special=/s"},
+                               {{"LOGSHIP_KAFKA_OPT_BATCH_SIZE", "5"},
+                                {"LOGSHIP_KAFKA_OPT_ACKS", "all"}});
+  // Flags win per entry; names are the env-spelt suffix.
+  CHECK(c.input_paths == std::vector<std::string>{"ACKS=all", "BATCH_SIZE=100"});
+  CHECK(c.state_dir == "/s");
+  const auto rendered = detail::render_with_table(kEngineTable, c);
+  CHECK_THAT(rendered, Contains("LOGSHIP_KAFKA_OPT_ACKS=all\nLOGSHIP_KAFKA_OPT_BATCH_SIZE=100\n"));
+  CHECK_THAT(rendered, Contains("LOGSHIP_KAFKA_OPT_SPECIAL=/s\n"));
+  CHECK_THAT(engine_error({}, {{"LOGSHIP_KAFKA_OPT_", "x"}}),
+             Contains("LOGSHIP_KAFKA_OPT_: missing option name after the prefix"));
+  CHECK_THAT(engine_error({"--kafka-opt-"}, {}), Contains("missing value"));
+  CHECK_THAT(detail::help_with_table(kEngineTable),
+             Contains("LOGSHIP_KAFKA_OPT_*") && Contains("--kafka-opt-*=<value>"));
+}
+
+TEST_CASE("engine: flag names derive from env names", "[config]") {
+  CHECK(detail::flag_name("LOGSHIP_BATCH_MAX_BYTES") == "batch-max-bytes");
+  CHECK(detail::flag_name("LOGSHIP_KAFKA_OPT_") == "kafka-opt-");
+  // Every real row round-trips, so every setting really has its flag.
+  for (const auto& spec : detail::key_table()) {
+    INFO(spec.env);
+    CHECK(spec.env.starts_with("LOGSHIP_"));
+    CHECK_FALSE(spec.help.empty());
+    CHECK(spec.store != nullptr);
+    CHECK(spec.fetch != nullptr);
+  }
+}
