@@ -40,7 +40,7 @@ Payload mix per logical record (approximate):
 Payloads are drawn from pools generated up front (tens of thousands of
 distinct payloads), so generation runs at disk speed rather than at
 Python-formatting speed. Everything is deterministic for a given --seed and
-the other options (Python 3.8+ random.Random with an integer seed).
+the other options (Python 3.9+, random.Random with an integer seed).
 
 --records-out FILE writes the expected logical records as JSON lines, per
 file in generation order and within a file in the order a framer completes
@@ -53,7 +53,7 @@ interleaved with its chunks):
    "payload": <the whole record text, partial chunks joined, without the newline>}
 
 A one-line summary goes to stderr:
-  loggen: files=8 bytes=268436012 lines=761234 records=748001 format=cri layout=kubelet seed=1 elapsed=9.1s
+  loggen: files=8 bytes=268438005 lines=591730 records=568873 format=cri layout=kubelet seed=1 elapsed=4.2s
 """
 
 from __future__ import annotations
@@ -678,7 +678,9 @@ class Generator:
             raw = self.medium_pool[rng.getrandbits(POOL_BITS_MEDIUM)]
             k = rng.randint(1, 3)
             cuts = sorted(set(rng.randint(1, len(raw) - 1) for _ in range(k)))
-        if self.docker:  # dockerd never splits a character (Go would mangle it)
+        # docker: cut on a character boundary, since Go's encoder would turn the
+        # halves of a split character into U+FFFD and the record would not round-trip
+        if self.docker:
             cuts = sorted(set(c for c in (utf8_boundary(raw, c) for c in cuts) if 0 < c < len(raw)))
         bounds = [0] + cuts + [len(raw)]
         chunks = [raw[a:b] for a, b in zip(bounds, bounds[1:])]
@@ -718,7 +720,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Generate realistic container log files (CRI or docker json-file).",
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Sizes accept K/M/G (10^3) and Ki/Mi/Gi or KiB/MiB/GiB (2^10) suffixes.")
-    ap.add_argument("--out", required=True, help="output directory (created; must be empty unless --clean)")
+    ap.add_argument("--out", required=True, help="output directory (created if missing; must not already hold generated logs unless --clean)")
     ap.add_argument("--bytes", type=parse_size, default=parse_size("64MiB"),
                     help="total bytes to write over all files (default 64MiB); each file stops after the record that reaches its share")
     ap.add_argument("--files", type=int, default=8, help="number of log files (default 8)")

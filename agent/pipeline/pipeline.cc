@@ -132,7 +132,14 @@ class Pipeline::Worker final : public framing::FrameHandler {
 };
 
 Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::CheckpointStore> store)
-    : opt_(std::move(options)), sink_(std::move(sink)), store_(std::move(store)) {}
+    : opt_(std::move(options)), sink_(std::move(sink)), store_(std::move(store)) {
+  // LOGSHIP_MEMORY_LIMIT bounds all data the agent holds, so the worker's
+  // fixed buffers (read chunk, longest line, two partial joins, the batch
+  // being built) come out of it; batches in flight get the rest.
+  const size_t fixed = kChunkBytes + opt_.max_record_bytes + kLineSlack + 2 * opt_.max_record_bytes +
+                       opt_.batch_max_bytes + opt_.batch_max_bytes / 4;
+  batch_budget_ = opt_.memory_limit > 2 * fixed ? opt_.memory_limit - fixed : opt_.memory_limit / 2;
+}
 
 Pipeline::~Pipeline() {
   {
@@ -214,7 +221,7 @@ void Pipeline::send(BatchPtr batch) {
     // (and so stops reading) until acknowledgements free memory. With nothing
     // in flight a batch always goes, so one oversized batch cannot deadlock.
     worker_cv_.wait(lock, [&] {
-      return failed_ || in_flight_bytes_ == 0 || in_flight_bytes_ + charge <= opt_.memory_limit;
+      return failed_ || in_flight_bytes_ == 0 || in_flight_bytes_ + charge <= batch_budget_;
     });
     batch->seq = next_seq_++;
     batch->charged_bytes = charge;
@@ -241,10 +248,28 @@ void Pipeline::wait_all_delivered() {
 }
 
 void Pipeline::on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) {
+  Completion c;
+  c.seq = batch->seq;
+  c.status = status;
+  c.error = std::string(error);
   {
     std::lock_guard lock(mu_);
-    completions_.push_back(Completion{std::move(batch), status, std::string(error)});
+    if (status == DeliveryStatus::kOk) {
+      // Free the memory now, on the sink's thread, so reading resumes without
+      // waiting for the checkpoint write on the ack thread.
+      stats_.records_sent.fetch_add(batch->record_count(), std::memory_order_relaxed);
+      stats_.bytes_sent.fetch_add(batch->data().size(), std::memory_order_relaxed);
+      c.positions = batch->positions();
+      in_flight_bytes_ -= batch->charged_bytes;
+      stats_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
+      batch->reset();
+      if (pool_.size() < 4) pool_.push_back(std::move(batch));
+    } else {
+      c.batch = std::move(batch);
+    }
+    completions_.push_back(std::move(c));
   }
+  if (status == DeliveryStatus::kOk) worker_cv_.notify_all();
   ack_cv_.notify_one();
 }
 
@@ -276,17 +301,12 @@ void Pipeline::ack_loop() {
     done.swap(completions_);
     std::vector<uint32_t> touched;
     for (Completion& c : done) {
-      Batch& b = *c.batch;
       if (c.status == DeliveryStatus::kOk) {
-        stats_.records_sent.fetch_add(b.record_count(), std::memory_order_relaxed);
-        stats_.bytes_sent.fetch_add(b.data().size(), std::memory_order_relaxed);
-        acked_.emplace(b.seq, b.positions());
-        in_flight_bytes_ -= b.charged_bytes;
+        acked_.emplace(c.seq, std::move(c.positions));
         --outstanding_;
-        b.reset();
-        if (pool_.size() < 4) pool_.push_back(std::move(c.batch));
         continue;
       }
+      Batch& b = *c.batch;
       stats_.sink_errors.fetch_add(1, std::memory_order_relaxed);
       const bool give_up = c.status == DeliveryStatus::kFatal || failed_ ||
                            (opt_.max_attempts != 0 && b.attempts >= opt_.max_attempts);

@@ -63,9 +63,13 @@ class Pipeline final : public DeliveryListener {
     std::string path;
     FileIdentity identity;
   };
+  /// A delivery report handed to the ack thread. A delivered batch's
+  /// buffer is recycled at once; only its positions travel on.
   struct Completion {
-    BatchPtr batch;
-    DeliveryStatus status;
+    uint64_t seq = 0;
+    std::vector<FilePosition> positions;  // kOk
+    BatchPtr batch;                       // kRetry/kFatal: kept for resending
+    DeliveryStatus status = DeliveryStatus::kOk;
     std::string error;
   };
 
@@ -94,7 +98,8 @@ class Pipeline final : public DeliveryListener {
   std::condition_variable worker_cv_;  // memory released, batch acknowledged, failure
   std::condition_variable ack_cv_;     // completions arrived, stop requested
   std::deque<Completion> completions_;
-  std::vector<BatchPtr> pool_;                    // recycled batches (keep their buffers)
+  std::vector<BatchPtr> pool_;  // recycled batches (keep their buffers)
+  size_t batch_budget_ = 0;     // memory_limit less the worker's fixed buffers
   std::multimap<std::chrono::steady_clock::time_point, BatchPtr> retries_;
   std::map<uint64_t, std::vector<FilePosition>> acked_;  // out-of-order acks by seq
   std::vector<FileEntry> files_;

@@ -45,6 +45,19 @@ TOOL_JVM=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=
     "-Dlog4j.configuration=file:$HERE/log4j-tools.properties")
 read -r -a EXTRA_JVM <<<"${KAFKA_JVM_OPTS:-}"
 
+# Brokers launched by this invocation that must not outlive a failed start.
+CLEANUP_DIR="" CLEANUP_IDX=()
+on_exit() {
+    local rc=$?
+    if ((rc != 0)) && [[ -n $CLEANUP_DIR ]] && ((${#CLEANUP_IDX[@]})); then
+        log "start failed; killing broker(s) ${CLEANUP_IDX[*]} (logs kept in $CLEANUP_DIR)"
+        CLEANUP_DIR_=$CLEANUP_DIR CLEANUP_DIR=""
+        signal_and_wait "$CLEANUP_DIR_" KILL "${CLEANUP_IDX[@]}" || true
+    fi
+    exit "$rc"
+}
+trap on_exit EXIT
+
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -79,7 +92,7 @@ cmd_fetch() {
         tmp=$(mktemp -d "$CACHE_ROOT/jars.tmp.XXXXXX")
         local -a extra mvn
         read -r -a extra <<<"${KAFKA_MVN_ARGS:-}"
-        mvn=(mvn -B -q -f "$POM" "${extra[@]}"
+        mvn=(mvn -B -q -Dstyle.color=never -f "$POM" "${extra[@]}"
             dependency:copy-dependencies "-DoutputDirectory=$tmp")
         log "resolving kafka $KAFKA_VERSION jars with Maven into $JARS ..."
         # Offline first: works without network once ~/.m2 holds the artifacts.
@@ -188,7 +201,19 @@ num.replica.fetchers=1
 num.recovery.threads.per.data.dir=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=16777216
+
+# Fence a SIGKILLed broker after 6 s instead of 9 s (faster fail-over in tests,
+# and a killed broker can re-register sooner).
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
 EOF
+    # Per-run overrides, e.g. KAFKA_SERVER_PROPS="message.max.bytes=2000000 log.retention.ms=-1"
+    if [[ -n ${KAFKA_SERVER_PROPS:-} ]]; then
+        local -a kvs
+        read -r -a kvs <<<"$KAFKA_SERVER_PROPS"
+        printf '\n# From KAFKA_SERVER_PROPS (later keys win)\n' >>"$bd/server.properties"
+        printf '%s\n' "${kvs[@]}" >>"$bd/server.properties"
+    fi
 }
 
 launch_broker() { # DIR I  (background, detached from our stdio)
@@ -199,13 +224,28 @@ launch_broker() { # DIR I  (background, detached from our stdio)
     (cd "$bd" && exec "$JAVA" "${BROKER_HEAP[@]}" "${BROKER_JVM[@]}" "${EXTRA_JVM[@]}" \
         -cp "$JARS/*" kafka.Kafka "$bd/server.properties") \
         </dev/null >>"$bd/server.log" 2>&1 &
-    echo $! >"$bd/pid"
+    local pid=$! n=0
+    echo "$pid" >"$bd/pid"
+    # Until the forked subshell has exec'd java its cmdline is bash's, and
+    # broker_pid would call it dead: wait for the exec (or the exit).
+    while ! broker_pid "$1" "$2" >/dev/null; do
+        kill -0 "$pid" 2>/dev/null || break
+        ((++n < 200)) || break
+        sleep 0.05
+    done
 }
 
 broker_died() { # DIR I
     local bd=$1/broker-$2
     log "broker $2 exited during startup; last lines of $bd/server.log:"
-    tail -n 40 "$bd/server.log" >&2 || true
+    # Only the output of the latest launch: its first errors, then its tail.
+    awk '/^===== kafka.sh: starting broker/ { n = 0 } { buf[n++] = $0 }
+         END {
+             for (i = 0; i < n && e < 10; i++)
+                 if (buf[i] ~ /^(\[[^]]*\] (ERROR|FATAL)|Caused by:)/) { print buf[i]; e++ }
+             if (e) print "[...]"
+             for (i = (n > 25 ? n - 25 : 0); i < n; i++) print buf[i]
+         }' "$bd/server.log" >&2 || true
     die "broker $2 failed to start"
 }
 
@@ -329,13 +369,15 @@ cmd_start() {
         fresh=1
     fi
 
-    for ((i = 0; i < N; i++)); do launch_broker "$dir" "$i"; idx+="$i "; done
+    CLEANUP_DIR=$dir
+    for ((i = 0; i < N; i++)); do CLEANUP_IDX+=("$i"); launch_broker "$dir" "$i"; idx+="$i "; done
     log "started $N broker(s) on $(bootstrap); waiting until usable ..."
     local rf=$((N < 3 ? N : 3)) nodes
     nodes=$(seq -s, 0 $((N - 1)))
     wait_ready "$dir" "$idx" --nodes "$nodes" -t "$READY_TOPIC" --rf "$rf"
     log "cluster ready in $((SECONDS - t0))s ($([[ $fresh == 1 ]] && echo new || echo restarted))"
     write_env "$dir"
+    CLEANUP_DIR=""
 }
 
 cmd_stop() {
@@ -379,10 +421,12 @@ cmd_start_broker() {
     [[ -n $OPT_INDEX ]] || die "--index is required"; check_index "$OPT_INDEX"
     jars_cached || cmd_fetch
     ! broker_pid "$dir" "$OPT_INDEX" >/dev/null || die "broker $OPT_INDEX is already running"
+    CLEANUP_DIR=$dir CLEANUP_IDX=("$OPT_INDEX")
     launch_broker "$dir" "$OPT_INDEX"
     # Ready once the broker is registered (unfenced) in the cluster metadata.
     wait_ready "$dir" "$OPT_INDEX" --nodes "$OPT_INDEX"
     log "broker $OPT_INDEX back on 127.0.0.1:${PORTS[OPT_INDEX]} after $((SECONDS - t0))s"
+    CLEANUP_DIR=""
 }
 
 cmd_status() {
