@@ -2,7 +2,13 @@
 // (and the same --flags); own logs go to stderr as JSON lines; stdout is left
 // to the stdout sink.
 
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <thread>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -11,6 +17,8 @@
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/log.h"
+#include "agent/admin/admin_server.h"
+#include "agent/admin/metrics.h"
 #include "agent/pipeline/pipeline.h"
 #include "sinks/file/file_sink.h"
 
@@ -43,12 +51,82 @@ logship::log::Level to_level(logship::config::LogLevel l) {
   return logship::log::Level::kInfo;
 }
 
+/// Blocks SIGTERM/SIGINT in every thread (call before starting any) so one
+/// thread can take them with sigwait and ask the pipeline to drain.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+/// Declares logship's metrics and a collector that reads them fresh from the
+/// pipeline at each scrape.
+logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m, logship::pipeline::Pipeline& pipe, size_t memory_limit) {
+  using logship::admin::Type;
+  struct Counter {
+    const char* name;
+    const char* help;
+    const std::atomic<uint64_t> logship::pipeline::Stats::*field;
+    Type type;
+  };
+  using S = logship::pipeline::Stats;
+  static const Counter kCounters[] = {
+      {"logship_read_bytes_total", "Bytes read from all input files.", &S::bytes_read, Type::kCounter},
+      {"logship_records_read_total", "Records framed from all input files.", &S::records_read, Type::kCounter},
+      {"logship_records_sent_total", "Records acknowledged by the sink.", &S::records_sent, Type::kCounter},
+      {"logship_batches_sent_total", "Batches handed to the sink.", &S::batches_sent, Type::kCounter},
+      {"logship_bytes_sent_total", "Encoded bytes acknowledged by the sink.", &S::bytes_sent, Type::kCounter},
+      {"logship_sink_errors_total", "Failed batch deliveries.", &S::sink_errors, Type::kCounter},
+      {"logship_sink_retries_total", "Batch deliveries retried.", &S::sink_retries, Type::kCounter},
+      {"logship_records_truncated_total", "Records cut to LOGSHIP_MAX_RECORD_BYTES.", &S::records_truncated,
+       Type::kCounter},
+      {"logship_rotations_total", "Files renamed or deleted while being read.", &S::rotations, Type::kCounter},
+      {"logship_truncations_total", "Files truncated below the read offset (copytruncate).", &S::truncations,
+       Type::kCounter},
+      {"logship_file_errors_total", "Files that could not be opened or read.", &S::file_errors, Type::kCounter},
+      {"logship_checkpoint_errors_total", "Failed checkpoint writes.", &S::checkpoint_errors, Type::kCounter},
+      {"logship_checkpoints_pruned_total", "Checkpoints removed for deleted, fully read files.",
+       &S::checkpoints_pruned, Type::kCounter},
+      {"logship_files_open", "Input files open now.", &S::files_open, Type::kGauge},
+      {"logship_in_flight_bytes", "Bytes read but not yet acknowledged by the sink.", &S::in_flight_bytes,
+       Type::kGauge},
+  };
+  for (const Counter& c : kCounters) m.describe(c.name, c.help, c.type);
+  m.describe("logship_memory_limit_bytes", "LOGSHIP_MEMORY_LIMIT.", Type::kGauge);
+  m.describe("logship_file_read_bytes_total", "Bytes read per open input file.", Type::kCounter);
+  m.describe("logship_file_read_records_total", "Records framed per open input file.", Type::kCounter);
+  m.describe("logship_file_lag_bytes", "Bytes behind the end of each open input file.", Type::kGauge);
+  return m.add_collector([&pipe, memory_limit](logship::admin::Metrics& mm) {
+    const auto& stats = pipe.stats();
+    for (const Counter& c : kCounters) {
+      mm.set(c.name, static_cast<double>((stats.*(c.field)).load(std::memory_order_relaxed)));
+    }
+    mm.set("logship_memory_limit_bytes", static_cast<double>(memory_limit));
+    // Per-file series exist only for open files, so labels stay bounded by
+    // LOGSHIP_MAX_OPEN_FILES.
+    mm.clear("logship_file_read_bytes_total");
+    mm.clear("logship_file_read_records_total");
+    mm.clear("logship_file_lag_bytes");
+    pipe.for_each_file([&mm](const logship::pipeline::FileMetrics& f) {
+      // fstat at scrape time: the worker may be paused mid-file by backpressure.
+      struct stat st;
+      const uint64_t size = ::fstat(f.fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+      const uint64_t offset = f.read_offset.load(std::memory_order_relaxed);
+      mm.set("logship_file_read_bytes_total", "path", f.path,
+             static_cast<double>(f.bytes_read.load(std::memory_order_relaxed)));
+      mm.set("logship_file_read_records_total", "path", f.path,
+             static_cast<double>(f.records_read.load(std::memory_order_relaxed)));
+      mm.set("logship_file_lag_bytes", "path", f.path, static_cast<double>(size > offset ? size - offset : 0));
+    });
+  });
+}
+
 int run(const logship::config::Config& cfg) {
   using namespace logship;
-  if (!cfg.oneshot) {
-    log::error("main", "follow mode is not available in this build; run with --oneshot (LOGSHIP_ONESHOT=true)");
-    return kExitBadConfig;
-  }
+  const sigset_t stop_signals = block_stop_signals();
   auto store = checkpoint::CheckpointStore::open(cfg.state_dir);
   if (!store) {
     log::error("main", "cannot use the state directory",
@@ -57,6 +135,9 @@ int run(const logship::config::Config& cfg) {
   }
   SinkPtr sink = cfg.sink == config::SinkKind::kFile ? sinks::FileSink::to_file(cfg.file_path)
                                                      : sinks::FileSink::to_stdout();
+  admin::Metrics metrics;
+  admin::AdminServer server(metrics);
+
   pipeline::Options opt;
   opt.input_paths = cfg.input_paths;
   opt.format = to_format(cfg.input_format);
@@ -65,15 +146,45 @@ int run(const logship::config::Config& cfg) {
   opt.memory_limit = cfg.memory_limit;
   opt.batch_max_bytes = cfg.batch_max_bytes;
   opt.batch_timeout = cfg.batch_timeout;
+  opt.rescan_interval = cfg.rescan_interval;
+  opt.read_from_tail = cfg.read_from == config::ReadFrom::kTail;
+  opt.max_open_files = cfg.max_open_files;
+  opt.rotate_wait = cfg.rotate_wait;
+  opt.shutdown_timeout = cfg.shutdown_timeout;
+  // Follow mode waits out a slow or absent sink (the files are the buffer);
+  // oneshot gives up after a few attempts and exits non-zero.
+  if (!cfg.oneshot) opt.max_attempts = 0;
+  opt.heartbeat = [&server] { server.heartbeat(); };
+  opt.on_ready = [&server](bool ready, const std::string& reason) { server.set_ready(ready, reason); };
 
   const auto started = std::chrono::steady_clock::now();
   pipeline::Pipeline pipe(std::move(opt), std::move(sink), std::move(*store));
-  const auto result = pipe.run_oneshot();
+  const auto collector = register_metrics(metrics, pipe, cfg.memory_limit);
+  if (cfg.listen.enabled && !cfg.oneshot) {
+    if (auto r = server.start(cfg.listen.host, cfg.listen.port); !r) {
+      log::error("main", "cannot listen", {{"key", "LOGSHIP_LISTEN"}, {"error", r.error().message}});
+      return kExitDeliveryFailed;
+    }
+    log::info("main", "listening", {{"address", cfg.listen.host}, {"port", static_cast<unsigned>(server.port())}});
+  }
+
+  // SIGTERM/SIGINT: stop reading, drain, commit. The thread ends at the
+  // first signal (a second one is left blocked: the drain has a deadline).
+  std::thread signals([&pipe, stop_signals] {
+    int sig = 0;
+    if (sigwait(&stop_signals, &sig) == 0) {
+      log::info("main", "signal received; draining", {{"signal", sig}});
+      pipe.request_stop();
+    }
+  });
+  signals.detach();
+
+  const auto result = cfg.oneshot ? pipe.run_oneshot() : pipe.run_follow();
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
   const auto& s = pipe.stats();
-  log::info("main", result ? "oneshot done" : "oneshot finished with errors",
+  log::info("main", result ? "done" : "finished with errors",
             {{"files", s.files_read.load()},
              {"bytes_read", s.bytes_read.load()},
              {"records", s.records_sent.load()},
@@ -85,8 +196,12 @@ int run(const logship::config::Config& cfg) {
   if (!result) {
     log::error("main", "not everything was delivered; checkpoints stay before it",
                {{"error", result.error().message}});
-    return kExitDeliveryFailed;
+    // The sink may hold a thread blocked on a stalled destination; exit
+    // without joining it. Checkpoints were already flushed.
+    std::_Exit(kExitDeliveryFailed);
   }
+  server.stop();
+  metrics.remove_collector(collector);
   return 0;
 }
 

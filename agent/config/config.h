@@ -28,6 +28,9 @@ enum class SinkKind { kStdout, kFile };
 /// The agent's own log verbosity (LOGSHIP_LOG_LEVEL).
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
+/// Where a file first seen without a checkpoint is read from (LOGSHIP_READ_FROM).
+enum class ReadFrom { kHead, kTail };
+
 /// The health/metrics endpoint (LOGSHIP_LISTEN). `host` is stored without
 /// brackets, so an IPv6 host is e.g. "::1"; `enabled` is false for "off".
 struct ListenAddress {
@@ -55,6 +58,12 @@ struct Config {
   ListenAddress listen;
   bool oneshot = false;
   LogLevel log_level{};
+  // Follow mode.
+  std::chrono::milliseconds rescan_interval{};
+  ReadFrom read_from{};
+  size_t max_open_files = 0;
+  std::chrono::milliseconds shutdown_timeout{};
+  std::chrono::milliseconds rotate_wait{};
 };
 
 /// What main should do after loading.

@@ -151,6 +151,63 @@ constexpr KeySpec kKeys[] = {
         .store = [](Config& c, Value&& v) { c.log_level = static_cast<LogLevel>(take_number(v)); },
         .fetch = [](const Config& c) -> Value { return uint64_t(c.log_level); },
     },
+    {
+        .env = "LOGSHIP_RESCAN_MS",
+        .kind = Kind::kInteger,
+        .default_text = "1000",
+        .min = 10,
+        .max = 3600000,
+        .help = "Follow mode: milliseconds between rescans of the input globs and files "
+                "(the fallback where inotify misses events).",
+        .store = [](Config& c, Value&& v) {
+          c.rescan_interval = std::chrono::milliseconds(take_number(v));
+        },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.rescan_interval.count()); },
+    },
+    {
+        .env = "LOGSHIP_READ_FROM",
+        .kind = Kind::kEnum,
+        .default_text = "head",
+        .choices = kReadFromNames,
+        .help = "Follow mode: where a file first seen without a checkpoint is read from.",
+        .store = [](Config& c, Value&& v) { c.read_from = static_cast<ReadFrom>(take_number(v)); },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.read_from); },
+    },
+    {
+        .env = "LOGSHIP_MAX_OPEN_FILES",
+        .kind = Kind::kInteger,
+        .default_text = "1024",
+        .min = 1,
+        .max = 1000000,
+        .help = "Follow mode: files held open at once; files beyond it wait their turn.",
+        .store = [](Config& c, Value&& v) { c.max_open_files = take_number(v); },
+        .fetch = [](const Config& c) -> Value { return uint64_t{c.max_open_files}; },
+    },
+    {
+        .env = "LOGSHIP_SHUTDOWN_TIMEOUT_MS",
+        .kind = Kind::kInteger,
+        .default_text = "25000",
+        .min = 0,
+        .max = 3600000,
+        .help = "On SIGTERM/SIGINT: milliseconds to deliver what is in flight before exiting.",
+        .store = [](Config& c, Value&& v) {
+          c.shutdown_timeout = std::chrono::milliseconds(take_number(v));
+        },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.shutdown_timeout.count()); },
+    },
+    {
+        .env = "LOGSHIP_ROTATE_WAIT_MS",
+        .kind = Kind::kInteger,
+        .default_text = "5000",
+        .min = 0,
+        .max = 3600000,
+        .help = "Follow mode: milliseconds a renamed or deleted file stays open after its end, "
+                "for lines its writer adds just after the rotation.",
+        .store = [](Config& c, Value&& v) {
+          c.rotate_wait = std::chrono::milliseconds(take_number(v));
+        },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.rotate_wait.count()); },
+    },
     // Pass-through families go here as one row each, e.g. when the Kafka sink
     // lands (needs a `std::map<std::string, std::string> kafka_options` field):
     //   {.env = "LOGSHIP_KAFKA_OPT_", .kind = Kind::kPrefix,

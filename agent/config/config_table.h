@@ -72,6 +72,7 @@ struct KeySpec {
 inline constexpr std::string_view kInputFormatNames[] = {"auto", "cri", "docker", "raw"};
 inline constexpr std::string_view kSinkNames[] = {"stdout", "file"};
 inline constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
+inline constexpr std::string_view kReadFromNames[] = {"head", "tail"};
 
 /// The real table, in --check-config / --help order.
 [[nodiscard]] std::span<const KeySpec> key_table();

@@ -31,6 +31,9 @@ struct FilePosition {
   uint32_t file_id = 0;  ///< index into the pipeline's file table
   uint64_t offset = 0;
   FileIdentity identity;
+  /// The file is gone and fully shipped: remove its checkpoint once this
+  /// position is committed, instead of storing it.
+  bool prune = false;
 };
 
 /// Encoded records plus commit positions. Built by one worker thread, then

@@ -1,7 +1,16 @@
 #include "agent/pipeline/pipeline.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <random>
+#include <set>
+#include <unordered_map>
 
 #include "agent/core/log.h"
 #include "agent/core/time_format.h"
@@ -13,6 +22,9 @@
 namespace logship::pipeline {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+using FileKey = std::pair<uint64_t, uint64_t>;  // (dev, ino)
+
 constexpr std::string_view kLog = "pipeline";
 // Read size per syscall. Large enough that syscalls are noise, small
 // enough to stay in L2 while the lines are framed and parsed.
@@ -20,6 +32,10 @@ constexpr size_t kChunkBytes = 256 << 10;
 // A line may exceed the record limit by its framing (CRI prefix, docker
 // JSON escaping) before the framer cuts the record itself.
 constexpr size_t kLineSlack = 128 << 10;
+// Chunks read from one file before the others get a turn.
+constexpr int kChunksPerTurn = 4;
+// Longest sleep of the follow loop: bounds heartbeat gaps.
+constexpr auto kMaxIdleWait = std::chrono::milliseconds(250);
 
 void bump_peak(std::atomic<uint64_t>& peak, uint64_t value) {
   uint64_t cur = peak.load(std::memory_order_relaxed);
@@ -27,108 +43,441 @@ void bump_peak(std::atomic<uint64_t>& peak, uint64_t value) {
   }
 }
 
+/// The directory part of a glob before its first wildcard: watched for new files.
+std::string glob_base_dir(const std::string& pattern) {
+  const size_t wild = pattern.find_first_of("*?[{");
+  const std::string head = wild == std::string::npos ? pattern : pattern.substr(0, wild);
+  const size_t slash = head.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : head.substr(0, slash);
+}
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 }  // namespace
 
-/// Reads files and turns them into batches. Runs on the calling thread.
+/// Reads files and turns them into batches. Runs on the thread that called
+/// run_oneshot/run_follow.
 class Pipeline::Worker final : public framing::FrameHandler {
  public:
-  explicit Worker(Pipeline& p)
-      : p_(p), encoder_(p.opt_.release), reader_(kChunkBytes, p.opt_.max_record_bytes + kLineSlack) {}
+  explicit Worker(Pipeline& p) : p_(p), encoder_(p.opt_.release) { batch_ = p_.new_batch(); }
+
+  ~Worker() override {
+    if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  }
+
+  // ---- oneshot ------------------------------------------------------------
 
   /// Ships one file from its checkpoint to its end. False if it could not be read.
-  bool ship_file(const tail::DiscoveredFile& file) {
-    if (auto r = reader_.open(file.path); !r) {
-      // A file rotated away between discovery and open is normal.
-      if (r.error().sys_errno == ENOENT) return true;
-      log::warn(kLog, "cannot read file", {{"path", file.path}, {"error", r.error().message}});
-      return false;
+  bool ship_file(const tail::DiscoveredFile& found) {
+    auto file = open_file(found, /*initial=*/true);
+    if (!file) return file.error().sys_errno == ENOENT;  // rotated away since discovery: fine
+    TailedFile& f = **file;
+    while (!p_.has_failed() && !p_.stopping()) {
+      const int n = read_turn(f, INT32_MAX);
+      if (n < 0) return false;
+      if (n == 0) break;
     }
-    auto id = checkpoint::identify(reader_.fd());
-    if (!id) {
-      log::warn(kLog, "cannot stat file", {{"path", file.path}, {"error", id.error().message}});
-      return false;
+    if (!p_.has_failed() && !p_.stopping()) {
+      f.reader.finish(*f.framer, *this);
+      refresh_identity(f);
+      set_position(f, f.framer->safe_offset(f.reader.consumed()));
+      p_.stats_.files_read.fetch_add(1, std::memory_order_relaxed);
     }
-    identity_ = *id;
-    uint64_t start = 0;
-    if (auto stored = p_.store_->find(identity_.dev, identity_.ino)) {
-      start = checkpoint::resume_offset(*stored, reader_.fd(), identity_, file.size);
-      if (start == 0 && stored->offset != 0) {
-        log::info(kLog, "file changed since its checkpoint; reading from the start",
-                  {{"path", file.path}});
-      }
-    }
-    reader_.seek(start);
-    file_id_ = p_.add_file(file.path, identity_);
-    framer_ = framing::make_framer(p_.opt_.format, p_.opt_.max_record_bytes);
-    source_.k8s_member.clear();
-    if (auto meta = enrich::parse_k8s_path(file.path)) source_.k8s_member = enrich::encode_k8s_member(*meta);
-
-    for (;;) {
-      if (p_.has_failed()) return true;
-      read_time_.clear();
-      append_rfc3339_nano(read_time_, std::chrono::system_clock::now());
-      framer_->set_read_time(read_time_);
-      auto n = reader_.read_some(*framer_, *this);
-      if (!n) {
-        log::warn(kLog, "read failed", {{"path", file.path}, {"error", n.error().message}});
-        return false;
-      }
-      if (*n == 0) break;
-      p_.stats_.bytes_read.fetch_add(*n, std::memory_order_relaxed);
-      set_position(framer_->safe_offset(reader_.consumed()));
-    }
-    reader_.finish(*framer_, *this);
-    // Files shorter than the fingerprint when opened get a longer one now.
-    if (identity_.fingerprint_len < checkpoint::kFingerprintBytes) {
-      if (auto again = checkpoint::identify(reader_.fd()); again && again->ino == identity_.ino) {
-        identity_ = *again;
-      }
-    }
-    set_position(framer_->safe_offset(reader_.consumed()));
-    p_.stats_.files_read.fetch_add(1, std::memory_order_relaxed);
+    // One file at a time: its buffers go before the next is opened.
+    forget_metrics(f);
+    p_.stats_.files_open.fetch_sub(1, std::memory_order_relaxed);
+    current_ = nullptr;
+    files_.erase(FileKey{f.identity.dev, f.identity.ino});
     return true;
   }
 
-  void on_frame(const framing::Frame& frame) override {
-    encoder_.encode(frame, source_, batch_->data());
-    batch_->end_record();
-    ++records_;
-    if (frame.truncated) p_.stats_.records_truncated.fetch_add(1, std::memory_order_relaxed);
-    set_position(frame.commit_offset);
-    if (batch_->data().size() >= p_.opt_.batch_max_bytes) seal();
+  // ---- follow ---------------------------------------------------------------
+
+  void follow() {
+    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (inotify_fd_ < 0) {
+      log::warn(kLog, "inotify unavailable; relying on rescans",
+                {{"error", errno_message("inotify_init1")}});
+    }
+    for (const std::string& pattern : p_.opt_.input_paths) watch_dir(glob_base_dir(pattern));
+    rescan(/*initial=*/true);
+    auto next_rescan = Clock::now() + p_.opt_.rescan_interval;
+    while (!p_.stopping() && !p_.has_failed()) {
+      heartbeat();
+      auto now = Clock::now();
+      if (rescan_requested_ || now >= next_rescan) {
+        rescan(/*initial=*/false);
+        rescan_requested_ = false;
+        next_rescan = now + p_.opt_.rescan_interval;
+      }
+      bool progressed = false;
+      for (auto it = files_.begin(); it != files_.end() && !p_.stopping();) {
+        TailedFile& f = *it->second;
+        if (f.dirty) {
+          const int n = read_turn(f, kChunksPerTurn);
+          if (n > 0) progressed = true;
+          if (n == 0) on_eof(f);
+          if (n < 0) f.dirty = false;  // read error: logged; retried at the next rescan
+        }
+        if (should_close(f, now)) {
+          it = close_file(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!batch_->empty() && Clock::now() - batch_started_ >= p_.opt_.batch_timeout) seal();
+      if (!progressed) wait_for_events(next_rescan);
+    }
+    // Stopping: whatever was read goes out with the drain. Unfinished
+    // partial records stay unread (their checkpoint is before them).
+    seal();
   }
 
-  void start() { batch_ = p_.new_batch(); }
+  void on_frame(const framing::Frame& frame) override {
+    if (batch_->record_count() == 0) batch_started_ = Clock::now();
+    encoder_.encode(frame, current_->source, batch_->data());
+    batch_->end_record();
+    ++records_;
+    current_->metrics->records_read.fetch_add(1, std::memory_order_relaxed);
+    if (frame.truncated) p_.stats_.records_truncated.fetch_add(1, std::memory_order_relaxed);
+    set_position(*current_, frame.commit_offset);
+    if (batch_->data().size() >= p_.opt_.batch_max_bytes) seal();
+  }
 
   /// Sends the current batch if it holds anything.
   void seal() {
     if (batch_->empty()) return;
     p_.stats_.records_read.fetch_add(records_, std::memory_order_relaxed);
     records_ = 0;
+    last_file_ = UINT32_MAX;
     p_.send(std::move(batch_));
     batch_ = p_.new_batch();
   }
 
  private:
-  void set_position(uint64_t offset) {
-    if (offset == last_offset_ && file_id_ == last_file_) return;
+  struct TailedFile {
+    TailedFile(size_t max_line) : reader(kChunkBytes, max_line) {}
+    uint32_t file_id = 0;
+    std::string path;
+    tail::FileReader reader;
+    framing::FramerPtr framer;
+    enrich::SourceContext source;
+    FileIdentity identity;
+    bool rotated = false;  // the path no longer names this file
+    bool deleted = false;  // no name at all any more
+    bool dirty = true;     // may have unread data
+    bool at_eof = false;
+    Clock::time_point eof_since;
+    int wd = -1;
+    std::shared_ptr<FileMetrics> metrics;
+  };
+  using FileMap = std::map<FileKey, std::unique_ptr<TailedFile>>;
+
+  void heartbeat() {
+    if (p_.opt_.heartbeat) p_.opt_.heartbeat();
+  }
+
+  /// Opens a file and positions it at its checkpoint (or per read_from).
+  Result<TailedFile*> open_file(const tail::DiscoveredFile& found, bool initial) {
+    auto f = std::make_unique<TailedFile>(p_.opt_.max_record_bytes + kLineSlack);
+    if (auto r = f->reader.open(found.path); !r) {
+      if (r.error().sys_errno != ENOENT) {
+        log::warn(kLog, "cannot read file", {{"path", found.path}, {"error", r.error().message}});
+        p_.stats_.file_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+      return std::unexpected(r.error());
+    }
+    auto id = checkpoint::identify(f->reader.fd());
+    if (!id) {
+      log::warn(kLog, "cannot stat file", {{"path", found.path}, {"error", id.error().message}});
+      return std::unexpected(id.error());
+    }
+    f->identity = *id;
+    f->path = found.path;
+    struct stat st;
+    const uint64_t size = ::fstat(f->reader.fd(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    const FileKey key{id->dev, id->ino};
+    uint64_t start = 0;
+    std::optional<checkpoint::Checkpoint> stored;
+    if (auto c = closed_.find(key); c != closed_.end()) {
+      stored = c->second;  // closed earlier in this run; may be ahead of the store
+    } else {
+      stored = p_.store_->find(id->dev, id->ino);
+    }
+    if (stored) {
+      start = checkpoint::resume_offset(*stored, f->reader.fd(), f->identity, size);
+      if (start == 0 && stored->offset != 0) {
+        log::info(kLog, "file changed since its checkpoint; reading from the start", {{"path", found.path}});
+      }
+    } else if (initial && p_.opt_.read_from_tail) {
+      start = size;
+    }
+    f->reader.seek(start);
+    f->file_id = p_.add_file(found.path, f->identity);
+    f->framer = framing::make_framer(p_.opt_.format, p_.opt_.max_record_bytes);
+    if (auto meta = enrich::parse_k8s_path(found.path)) f->source.k8s_member = enrich::encode_k8s_member(*meta);
+    f->metrics = std::make_shared<FileMetrics>();
+    f->metrics->path = found.path;
+    f->metrics->fd = f->reader.fd();
+    f->metrics->read_offset.store(start, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(p_.metrics_mu_);
+      p_.file_metrics_[f->file_id] = f->metrics;
+    }
+    if (inotify_fd_ >= 0) {
+      // Watching the file itself (through the symlink) catches appends,
+      // renames and deletion of exactly this inode.
+      f->wd = ::inotify_add_watch(inotify_fd_, found.path.c_str(),
+                                  IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF | IN_CLOSE_WRITE);
+      if (f->wd >= 0) wd_files_[f->wd] = key;
+      watch_dir(parent_dir(found.path));
+    }
+    p_.stats_.files_open.fetch_add(1, std::memory_order_relaxed);
+    log::debug(kLog, "file opened", {{"path", found.path}, {"offset", start}});
+    TailedFile* raw = f.get();
+    files_[key] = std::move(f);
+    return raw;
+  }
+
+  /// Reads up to `max_chunks` chunks. Returns chunks read, 0 at end of
+  /// file, -1 on a read error.
+  int read_turn(TailedFile& f, int max_chunks) {
+    current_ = &f;
+    int chunks = 0;
+    while (chunks < max_chunks && !p_.stopping()) {
+      read_time_.clear();
+      append_rfc3339_nano(read_time_, std::chrono::system_clock::now());
+      f.framer->set_read_time(read_time_);
+      auto n = f.reader.read_some(*f.framer, *this);
+      if (!n) {
+        log::warn(kLog, "read failed", {{"path", f.path}, {"error", n.error().message}});
+        p_.stats_.file_errors.fetch_add(1, std::memory_order_relaxed);
+        return -1;
+      }
+      if (*n == 0) break;
+      ++chunks;
+      f.at_eof = false;
+      p_.stats_.bytes_read.fetch_add(*n, std::memory_order_relaxed);
+      f.metrics->bytes_read.fetch_add(*n, std::memory_order_relaxed);
+      f.metrics->read_offset.store(f.reader.read_offset(), std::memory_order_relaxed);
+      set_position(f, f.framer->safe_offset(f.reader.consumed()));
+    }
+    return chunks;
+  }
+
+  /// At the end of what a file holds: notice truncation and deletion, and
+  /// free the read buffer while the file is idle.
+  void on_eof(TailedFile& f) {
+    f.dirty = false;
+    struct stat st;
+    if (::fstat(f.reader.fd(), &st) == 0) {
+      const uint64_t size = static_cast<uint64_t>(st.st_size);
+      // Shorter than what was read, or (truncated and already regrown) the
+      // first bytes differ from the fingerprint taken when it was opened.
+      const checkpoint::Checkpoint here{f.path, f.identity, f.reader.read_offset()};
+      if (size < f.reader.read_offset() ||
+          checkpoint::resume_offset(here, f.reader.fd(), f.identity, size) != f.reader.read_offset()) {
+        // copytruncate: what was before is gone; ship what is held, start over.
+        p_.stats_.truncations.fetch_add(1, std::memory_order_relaxed);
+        log::info(kLog, "file truncated; reading from the start",
+                  {{"path", f.path}, {"size", size}, {"offset", f.reader.read_offset()}});
+        current_ = &f;
+        f.reader.finish(*f.framer, *this);
+        f.framer = framing::make_framer(p_.opt_.format, p_.opt_.max_record_bytes);
+        f.reader.seek(0);
+        if (auto id = checkpoint::identify(f.reader.fd())) f.identity = *id;
+        set_position(f, 0);
+        f.dirty = true;
+        return;
+      }
+      if (st.st_nlink == 0 && !f.deleted) {
+        f.deleted = true;
+        if (!f.rotated) {
+          f.rotated = true;
+          p_.stats_.rotations.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+    refresh_identity(f);
+    if (!f.at_eof) {
+      f.at_eof = true;
+      f.eof_since = Clock::now();
+    }
+    f.reader.release_buffer();
+  }
+
+  /// A file shorter than the fingerprint length when opened gets a longer
+  /// fingerprint once it has grown.
+  void refresh_identity(TailedFile& f) {
+    if (f.identity.fingerprint_len >= checkpoint::kFingerprintBytes) return;
+    if (f.reader.read_offset() <= f.identity.fingerprint_len) return;
+    if (auto again = checkpoint::identify(f.reader.fd()); again && again->ino == f.identity.ino) {
+      f.identity = *again;
+    }
+  }
+
+  bool should_close(const TailedFile& f, Clock::time_point now) const {
+    if (!f.at_eof || f.dirty) return false;
+    // A renamed or deleted file is kept for late writes, then let go.
+    if (f.rotated) return now - f.eof_since >= p_.opt_.rotate_wait;
+    // Over the open-file cap, idle files make room for waiting ones; only
+    // when nothing is half-read, so no partial record is lost.
+    return over_cap_ && !f.reader.has_pending() && f.framer->safe_offset(f.reader.consumed()) == f.reader.consumed() &&
+           now - f.eof_since >= std::chrono::milliseconds(100);
+  }
+
+  FileMap::iterator close_file(FileMap::iterator it) {
+    TailedFile& f = *it->second;
+    current_ = &f;
+    const bool gone = f.deleted;
+    if (f.rotated) {
+      // Nothing more will come: ship a last line without newline and any
+      // unfinished partial.
+      f.reader.finish(*f.framer, *this);
+    }
+    const uint64_t offset = f.framer->safe_offset(f.reader.consumed());
+    batch_->set_position(FilePosition{f.file_id, offset, f.identity, gone});
+    last_file_ = UINT32_MAX;
+    if (gone) {
+      closed_.erase(it->first);
+    } else {
+      closed_[it->first] = checkpoint::Checkpoint{f.path, f.identity, offset};
+    }
+    if (f.wd >= 0 && inotify_fd_ >= 0) {
+      ::inotify_rm_watch(inotify_fd_, f.wd);
+      wd_files_.erase(f.wd);
+    }
+    forget_metrics(f);
+    p_.stats_.files_open.fetch_sub(1, std::memory_order_relaxed);
+    p_.stats_.files_closed.fetch_add(1, std::memory_order_relaxed);
+    log::debug(kLog, gone ? "deleted file fully read; closed" : "file closed",
+               {{"path", f.path}, {"offset", offset}});
+    return files_.erase(it);
+  }
+
+  void forget_metrics(const TailedFile& f) {
+    std::lock_guard lock(p_.metrics_mu_);
+    p_.file_metrics_.erase(f.file_id);
+  }
+
+  /// Matches the globs against what is open: opens new files (up to the
+  /// cap), marks files whose path now names another file as rotated.
+  void rescan(bool initial) {
+    auto found = tail::discover(p_.opt_.input_paths);
+    if (!found) {
+      log::warn(kLog, "rescan failed", {{"error", found.error().message}});
+      return;
+    }
+    std::set<FileKey> seen;
+    size_t waiting = 0;
+    for (const auto& d : *found) {
+      const FileKey key{d.dev, d.ino};
+      seen.insert(key);
+      auto it = files_.find(key);
+      if (it != files_.end()) {
+        it->second->dirty = true;  // catch appends inotify missed
+        continue;
+      }
+      if (auto c = closed_.find(key); c != closed_.end() && c->second.offset == d.size) {
+        continue;  // closed to make room and unchanged since
+      }
+      if (files_.size() >= p_.opt_.max_open_files) {
+        ++waiting;
+        continue;
+      }
+      (void)open_file(d, initial);
+    }
+    over_cap_ = waiting > 0;
+    for (auto& [key, f] : files_) {
+      if (!f->rotated && !seen.contains(key)) {
+        f->rotated = true;
+        f->dirty = true;
+        p_.stats_.rotations.fetch_add(1, std::memory_order_relaxed);
+        log::info(kLog, "file rotated away; reading it to its end", {{"path", f->path}});
+      }
+    }
+  }
+
+  void watch_dir(const std::string& dir) {
+    if (inotify_fd_ < 0 || watched_dirs_.contains(dir)) return;
+    const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
+                                       IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR);
+    if (wd >= 0) {
+      watched_dirs_.insert(dir);
+      dir_wds_.insert(wd);
+    }
+  }
+
+  /// Sleeps until inotify reports something, a stop, or the next deadline.
+  void wait_for_events(Clock::time_point next_rescan) {
+    auto until = std::min(next_rescan, Clock::now() + kMaxIdleWait);
+    if (!batch_->empty()) until = std::min(until, batch_started_ + p_.opt_.batch_timeout);
+    for (const auto& [key, f] : files_) {
+      if (f->rotated && f->at_eof) until = std::min(until, f->eof_since + p_.opt_.rotate_wait);
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+    pollfd fds[2] = {{p_.wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+    const int n = ::poll(fds, inotify_fd_ >= 0 ? 2 : 1, static_cast<int>(std::max<int64_t>(ms, 0)));
+    if (n <= 0) return;
+    if (inotify_fd_ >= 0 && (fds[1].revents & POLLIN)) drain_inotify();
+  }
+
+  void drain_inotify() {
+    alignas(inotify_event) char buf[16384];
+    for (;;) {
+      const ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+      if (n <= 0) return;
+      for (ssize_t off = 0; off < n;) {
+        const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+        if (ev->mask & IN_Q_OVERFLOW) {
+          rescan_requested_ = true;
+          for (auto& [k, f] : files_) f->dirty = true;
+          continue;
+        }
+        if (dir_wds_.contains(ev->wd)) {
+          rescan_requested_ = true;
+          continue;
+        }
+        auto it = wd_files_.find(ev->wd);
+        if (it == wd_files_.end()) continue;
+        if (auto f = files_.find(it->second); f != files_.end()) {
+          f->second->dirty = true;
+          if (ev->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) rescan_requested_ = true;
+        }
+      }
+    }
+  }
+
+  void set_position(TailedFile& f, uint64_t offset) {
+    if (offset == last_offset_ && f.file_id == last_file_) return;
     last_offset_ = offset;
-    last_file_ = file_id_;
-    batch_->set_position(FilePosition{file_id_, offset, identity_});
+    last_file_ = f.file_id;
+    batch_->set_position(FilePosition{f.file_id, offset, f.identity, false});
   }
 
   Pipeline& p_;
   enrich::RecordEncoder encoder_;
-  tail::FileReader reader_;
-  framing::FramerPtr framer_;
-  enrich::SourceContext source_;
-  FileIdentity identity_;
-  uint32_t file_id_ = 0;
+  FileMap files_;
+  std::map<FileKey, checkpoint::Checkpoint> closed_;  // closed in this run, not deleted
+  std::unordered_map<int, FileKey> wd_files_;
+  std::set<int> dir_wds_;
+  std::set<std::string> watched_dirs_;
+  int inotify_fd_ = -1;
+  bool rescan_requested_ = false;
+  bool over_cap_ = false;
+  TailedFile* current_ = nullptr;
   uint32_t last_file_ = UINT32_MAX;
   uint64_t last_offset_ = 0;
   uint64_t records_ = 0;
   std::string read_time_;
   BatchPtr batch_;
+  Clock::time_point batch_started_;
 };
 
 Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::CheckpointStore> store)
@@ -139,6 +488,7 @@ Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::Ch
   const size_t fixed = kChunkBytes + opt_.max_record_bytes + kLineSlack + 2 * opt_.max_record_bytes +
                        opt_.batch_max_bytes + opt_.batch_max_bytes / 4;
   batch_budget_ = opt_.memory_limit > 2 * fixed ? opt_.memory_limit - fixed : opt_.memory_limit / 2;
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 Pipeline::~Pipeline() {
@@ -148,6 +498,18 @@ Pipeline::~Pipeline() {
   }
   ack_cv_.notify_all();
   if (ack_thread_.joinable()) ack_thread_.join();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Pipeline::request_stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  if (wake_fd_ >= 0) {
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+  // Take the lock so a waiter cannot miss the flag between check and wait.
+  { std::lock_guard lock(mu_); }
+  worker_cv_.notify_all();
 }
 
 bool Pipeline::has_failed() {
@@ -155,30 +517,37 @@ bool Pipeline::has_failed() {
   return failed_;
 }
 
-Result<void> Pipeline::run_oneshot() {
+void Pipeline::set_ready(bool ready, const std::string& reason) {
+  // Called with mu_ held; the callback only flips a flag in the admin server.
+  if (ready == ready_) return;
+  ready_ = ready;
+  if (opt_.on_ready) opt_.on_ready(ready, reason);
+}
+
+void Pipeline::for_each_file(const std::function<void(const FileMetrics&)>& fn) {
+  std::lock_guard lock(metrics_mu_);
+  for (const auto& [id, m] : file_metrics_) fn(*m);
+}
+
+Result<void> Pipeline::start_threads() {
   if (auto r = sink_->start(*this); !r) return std::unexpected(r.error());
   ack_thread_ = std::thread([this] { ack_loop(); });
+  threads_started_ = true;
+  std::lock_guard lock(mu_);
+  set_ready(true, "");
+  return {};
+}
 
-  bool read_errors = false;
-  auto files = tail::discover(opt_.input_paths);
-  if (!files) {
-    sink_->stop();
-    return std::unexpected(files.error());
-  }
-  log::info(kLog, "oneshot start", {{"files", static_cast<uint64_t>(files->size())}});
+bool Pipeline::drain(Clock::time_point deadline) {
   {
-    Worker worker(*this);
-    worker.start();
-    for (const auto& f : *files) {
-      if (!worker.ship_file(f)) {
-        read_errors = true;
-        stats_.file_errors.fetch_add(1, std::memory_order_relaxed);
-      }
-      if (has_failed()) break;
+    std::unique_lock lock(mu_);
+    while (outstanding_ > 0) {
+      if (opt_.heartbeat) opt_.heartbeat();
+      const auto step = std::min(deadline, Clock::now() + std::chrono::milliseconds(500));
+      worker_cv_.wait_until(lock, step, [&] { return outstanding_ == 0; });
+      if (outstanding_ > 0 && Clock::now() >= deadline) return false;
     }
-    worker.seal();
   }
-  wait_all_delivered();
   sink_->stop();
   {
     std::lock_guard lock(mu_);
@@ -186,6 +555,34 @@ Result<void> Pipeline::run_oneshot() {
   }
   ack_cv_.notify_all();
   ack_thread_.join();
+  return true;
+}
+
+Result<void> Pipeline::run_oneshot() {
+  if (auto r = start_threads(); !r) return r;
+  auto files = tail::discover(opt_.input_paths);
+  if (!files) {
+    (void)drain(Clock::now());
+    return std::unexpected(files.error());
+  }
+  log::info(kLog, "oneshot start", {{"files", static_cast<uint64_t>(files->size())}});
+  bool read_errors = false;
+  {
+    Worker worker(*this);
+    for (const auto& f : *files) {
+      if (!worker.ship_file(f)) read_errors = true;
+      if (has_failed() || stopping()) break;
+    }
+    worker.seal();
+  }
+  // Oneshot waits for its sink as long as the retry policy allows; a stop
+  // request bounds the wait by the shutdown timeout.
+  auto deadline = Clock::time_point::max();
+  if (stopping()) deadline = Clock::now() + opt_.shutdown_timeout;
+  if (!drain(deadline)) {
+    (void)store_->flush();
+    return fail(Errc::kUnavailable, "stopped before everything in flight was delivered");
+  }
   // The ack thread flushed as it went; a last flush catches a failed one.
   if (auto r = store_->flush(); !r) {
     stats_.checkpoint_errors.fetch_add(1, std::memory_order_relaxed);
@@ -194,6 +591,31 @@ Result<void> Pipeline::run_oneshot() {
   std::lock_guard lock(mu_);
   if (failed_) return fail(Errc::kUnavailable, "delivery failed: " + failure_);
   if (read_errors) return fail(Errc::kIo, "some files could not be read (see the log)");
+  if (stopping()) return fail(Errc::kClosed, "stopped before every file was read to its end");
+  return {};
+}
+
+Result<void> Pipeline::run_follow() {
+  if (auto r = start_threads(); !r) return r;
+  log::info(kLog, "following", {{"inputs", static_cast<uint64_t>(opt_.input_paths.size())}});
+  {
+    Worker worker(*this);
+    worker.follow();
+  }
+  const auto deadline = Clock::now() + opt_.shutdown_timeout;
+  log::info(kLog, "draining", {{"timeout_ms", static_cast<int64_t>(opt_.shutdown_timeout.count())}});
+  const bool drained = drain(deadline);
+  if (auto r = store_->flush(); !r) {
+    stats_.checkpoint_errors.fetch_add(1, std::memory_order_relaxed);
+    log::error(kLog, "checkpoint write failed", {{"error", r.error().message}});
+  }
+  if (!drained) {
+    std::lock_guard lock(mu_);
+    return fail(Errc::kUnavailable, "shutdown timeout: " + std::to_string(outstanding_) +
+                                        " batches were not acknowledged and will be read again at the next start");
+  }
+  std::lock_guard lock(mu_);
+  if (failed_) return fail(Errc::kUnavailable, "delivery failed: " + failure_);
   return {};
 }
 
@@ -207,22 +629,28 @@ BatchPtr Pipeline::new_batch() {
     }
   }
   auto b = std::make_unique<Batch>();
-  // One allocation up front instead of doubling through the batch size.
   // The last record may overshoot the size a little; a huge one reallocates.
   b->data().reserve(opt_.batch_max_bytes + opt_.batch_max_bytes / 4);
   return b;
 }
 
-void Pipeline::send(BatchPtr batch) {
+bool Pipeline::send(BatchPtr batch) {
   const size_t charge = batch->data().capacity() + batch->positions().size() * sizeof(FilePosition);
   {
     std::unique_lock lock(mu_);
     // The files are the buffer: rather than hold more, the worker stops here
     // (and so stops reading) until acknowledgements free memory. With nothing
     // in flight a batch always goes, so one oversized batch cannot deadlock.
-    worker_cv_.wait(lock, [&] {
-      return failed_ || in_flight_bytes_ == 0 || in_flight_bytes_ + charge <= batch_budget_;
-    });
+    for (;;) {
+      if (failed_ || in_flight_bytes_ == 0 || in_flight_bytes_ + charge <= batch_budget_) break;
+      if (stopping()) return false;  // never sent: its records are read again next start
+      worker_cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (opt_.heartbeat) {
+        lock.unlock();
+        opt_.heartbeat();  // waiting on a slow sink is backpressure, not a hang
+        lock.lock();
+      }
+    }
     batch->seq = next_seq_++;
     batch->charged_bytes = charge;
     in_flight_bytes_ += charge;
@@ -233,18 +661,21 @@ void Pipeline::send(BatchPtr batch) {
   stats_.batches_sent.fetch_add(1, std::memory_order_relaxed);
   batch->attempts = 1;
   sink_->send(std::move(batch));
+  return true;
 }
 
 uint32_t Pipeline::add_file(const std::string& path, const FileIdentity& identity) {
   std::lock_guard lock(mu_);
+  const FileKey key{identity.dev, identity.ino};
+  if (auto it = file_ids_.find(key); it != file_ids_.end()) {
+    files_[it->second] = FileEntry{path, identity};
+    return it->second;
+  }
   files_.push_back(FileEntry{path, identity});
   committed_.push_back(FilePosition{});
-  return static_cast<uint32_t>(files_.size() - 1);
-}
-
-void Pipeline::wait_all_delivered() {
-  std::unique_lock lock(mu_);
-  worker_cv_.wait(lock, [&] { return outstanding_ == 0; });
+  const auto id = static_cast<uint32_t>(files_.size() - 1);
+  file_ids_[key] = id;
+  return id;
 }
 
 void Pipeline::on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) {
@@ -264,8 +695,10 @@ void Pipeline::on_delivered(BatchPtr batch, DeliveryStatus status, std::string_v
       stats_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
       batch->reset();
       if (pool_.size() < 4) pool_.push_back(std::move(batch));
+      set_ready(true, "");
     } else {
       c.batch = std::move(batch);
+      set_ready(false, std::string("sink failing: ") + std::string(error));
     }
     completions_.push_back(std::move(c));
   }
@@ -277,7 +710,7 @@ void Pipeline::ack_loop() {
   std::mt19937_64 rng(std::random_device{}());
   std::unique_lock lock(mu_);
   for (;;) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     // Resend batches whose backoff has passed.
     while (!retries_.empty() && retries_.begin()->first <= now) {
       BatchPtr b = std::move(retries_.begin()->second);
@@ -336,7 +769,7 @@ void Pipeline::ack_loop() {
       log::warn(kLog, "batch delivery failed; will retry",
                 {{"sink", sink_->name()}, {"error", c.error}, {"attempt", b.attempts},
                  {"retry_in_ms", static_cast<int64_t>(delay.count())}});
-      retries_.emplace(std::chrono::steady_clock::now() + delay, std::move(c.batch));
+      retries_.emplace(Clock::now() + delay, std::move(c.batch));
     }
     commit_prefix(touched);
     stats_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
@@ -371,7 +804,12 @@ void Pipeline::flush_checkpoints(const std::vector<uint32_t>& touched) {
       pos = committed_[id];
       path = files_[id].path;
     }
-    store_->put(checkpoint::Checkpoint{path, pos.identity, pos.offset});
+    if (pos.prune) {
+      store_->erase(pos.identity.dev, pos.identity.ino);
+      stats_.checkpoints_pruned.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      store_->put(checkpoint::Checkpoint{path, pos.identity, pos.offset});
+    }
   }
   if (auto r = store_->flush(); !r) {
     stats_.checkpoint_errors.fetch_add(1, std::memory_order_relaxed);

@@ -31,6 +31,14 @@ void FileReader::seek(uint64_t offset) {
   skipping_ = false;
 }
 
+void FileReader::release_buffer() {
+  if (has_pending() || !buf_) return;
+  buf_.reset();
+  cap_ = 0;
+  base_ = read_offset_;
+  head_ = scan_ = tail_ = 0;
+}
+
 void FileReader::make_room() {
   if (!buf_) {
     cap_ = chunk_;

@@ -41,6 +41,13 @@ class FileReader {
   /// framer emit what it still holds.
   void finish(framing::Framer& framer, framing::FrameHandler& handler);
 
+  /// Frees the read buffer while no unfinished line is held, so thousands of
+  /// idle followed files cost no buffer memory. The next read reallocates.
+  void release_buffer();
+
+  /// True while an unfinished line (no newline yet) is buffered.
+  [[nodiscard]] bool has_pending() const { return tail_ > head_ || skipping_; }
+
   /// File offset up to which every byte belongs to a delivered line.
   uint64_t consumed() const { return consumed_; }
   /// File offset of the next byte to read.

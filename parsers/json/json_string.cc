@@ -8,6 +8,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>  // baseline on x86-64, so no run-time dispatch needed
+#endif
+
 namespace logship::json {
 namespace {
 
@@ -78,9 +82,30 @@ inline bool is_ascii(std::string_view text) {
   return tail < 0x80;
 }
 
-// First byte in [p, end) that needs escaping, or end. Word-at-a-time: a
-// typical log line has no byte to escape at all, so this is the loop that runs.
+// First byte in [p, end) that needs escaping, or end. A typical log line has
+// no byte to escape at all, so this is the loop that runs: 16 bytes at a time
+// with SSE2 where available (profiling showed the 8-byte SWAR loop taking
+// ~70% of append_string on x86-64), then 8 at a time with SWAR, which also
+// serves the remainder and other architectures, then byte by byte.
 inline const char* find_escape(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i del = _mm_set1_epi8(0x7F);
+  while (end - p >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Unsigned x <= 0x1F  <=>  max(x, 0x1F) == 0x1F (SSE2 has no unsigned <).
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, max_control), max_control);
+    const __m128i special =
+        _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                     _mm_or_si128(_mm_cmpeq_epi8(x, backslash), _mm_cmpeq_epi8(x, del)));
+    const auto bits =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(control, special)));
+    if (bits != 0) return p + std::countr_zero(bits);
+    p += 16;
+  }
+#endif
   while (end - p >= 8) {
     if (const std::uint64_t m = escape_mask(load_le64(p)); m != 0) {
       return p + std::countr_zero(m) / 8;

@@ -8,7 +8,7 @@
 namespace logship::json {
 
 static_assert(kPadding >= simdjson::SIMDJSON_PADDING,
-              "callers pad payloads by kPadding; simdjson reads up to SIMDJSON_PADDING past the end");
+              "payloads are padded by kPadding, simdjson may read SIMDJSON_PADDING past the end");
 
 namespace {
 
@@ -27,8 +27,24 @@ std::string_view trim_json_space(std::string_view s) {
 // Slots for the candidate id fields, in priority order (lower wins). The
 // traceparent field feeds both ids and sits between the explicit id fields
 // and the ECS ones; it is kept separately.
-enum TraceSlot : std::size_t { kTraceSnake, kTraceCamel, kTraceUpper, kTraceEcsNested, kTraceEcsDotted, kTraceGoogle, kTraceSlots };
-enum SpanSlot : std::size_t { kSpanSnake, kSpanCamel, kSpanUpper, kSpanEcsNested, kSpanEcsDotted, kSpanGoogle, kSpanSlots };
+enum TraceSlot : std::size_t {
+  kTraceSnake,      // trace_id
+  kTraceCamel,      // traceId
+  kTraceUpper,      // traceID
+  kTraceEcsNested,  // "trace": {"id": ...}
+  kTraceEcsDotted,  // trace.id
+  kTraceGoogle,     // logging.googleapis.com/trace
+  kTraceSlots,
+};
+enum SpanSlot : std::size_t {
+  kSpanSnake,       // span_id
+  kSpanCamel,       // spanId
+  kSpanUpper,       // spanID
+  kSpanEcsNested,   // "span": {"id": ...}
+  kSpanEcsDotted,   // span.id
+  kSpanGoogle,      // logging.googleapis.com/spanId
+  kSpanSlots,
+};
 
 // Collects the string values of the id fields in one pass over the top-level
 // keys, then resolves them by priority. Collecting first keeps the walk to a
@@ -130,7 +146,8 @@ class IdFields {
     }
     if (normalize_trace_id(trace_[kTraceEcsNested], out)) return true;
     if (normalize_trace_id(trace_[kTraceEcsDotted], out)) return true;
-    return !trace_[kTraceGoogle].empty() && normalize_trace_id(google_trace_id(trace_[kTraceGoogle]), out);
+    const std::string_view google = trace_[kTraceGoogle];
+    return !google.empty() && normalize_trace_id(google_trace_id(google), out);
   }
 
   bool resolve_span(const TraceContext& header, bool has_header, std::array<char, 16>& out) const {
@@ -164,15 +181,17 @@ struct PayloadParser::Impl {
 
   static constexpr std::size_t kInitialCapacity = 4096;
 
-  void reserve(std::size_t len) {
+  // Grows parser and document to at least `len`. Returns false if an
+  // allocation failed. That is deliberately not fatal: parse_into_document
+  // retries with the exact size and reports MEMALLOC/CAPACITY, which makes
+  // the payload "not an object" instead of crashing the worker.
+  bool reserve(std::size_t len) {
     const std::size_t have = std::min(parser.capacity(), doc.capacity());
-    if (len <= have) return;
-    const std::size_t want = std::min(std::max({len, have * 2, kInitialCapacity}), parser.max_capacity());
-    // Failures are not fatal here: parse_into_document retries with the exact
-    // size and reports MEMALLOC/CAPACITY, which makes the payload "not an
-    // object" instead of crashing the worker.
-    if (parser.capacity() < want && parser.allocate(want) != simdjson::SUCCESS) return;
-    if (doc.capacity() < want && doc.allocate(want) != simdjson::SUCCESS) return;
+    if (len <= have) return true;
+    const std::size_t want =
+        std::min(std::max({len, have * 2, kInitialCapacity}), parser.max_capacity());
+    if (parser.capacity() < want && parser.allocate(want) != simdjson::SUCCESS) return false;
+    return doc.capacity() >= want || doc.allocate(want) == simdjson::SUCCESS;
   }
 
   // Parses `object_text` (trimmed, starts with '{' and ends with '}') and, if

@@ -12,7 +12,9 @@ constexpr std::array<char, 256> kLowerHex = [] {
   std::array<char, 256> t{};
   for (char c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = c;
   for (char c = 'a'; c <= 'f'; ++c) t[static_cast<unsigned char>(c)] = c;
-  for (char c = 'A'; c <= 'F'; ++c) t[static_cast<unsigned char>(c)] = static_cast<char>(c - 'A' + 'a');
+  for (char c = 'A'; c <= 'F'; ++c) {
+    t[static_cast<unsigned char>(c)] = static_cast<char>(c - 'A' + 'a');
+  }
   return t;
 }();
 

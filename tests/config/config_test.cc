@@ -466,7 +466,12 @@ TEST_CASE("render_effective", "[config]") {
           "LOGSHIP_BATCH_TIMEOUT_MS=250\n"
           "LOGSHIP_LISTEN=0.0.0.0:2020\n"
           "LOGSHIP_ONESHOT=false\n"
-          "LOGSHIP_LOG_LEVEL=info\n");
+          "LOGSHIP_LOG_LEVEL=info\n"
+          "LOGSHIP_RESCAN_MS=1000\n"
+          "LOGSHIP_READ_FROM=head\n"
+          "LOGSHIP_MAX_OPEN_FILES=1024\n"
+          "LOGSHIP_SHUTDOWN_TIMEOUT_MS=25000\n"
+          "LOGSHIP_ROTATE_WAIT_MS=5000\n");
   }
   SECTION("canonical forms of set values") {
     const Config c = load_config({"--input-paths", "/a/*.log , /b/*.log", "--input-format=CRI",
@@ -706,4 +711,27 @@ TEST_CASE("engine: flag names derive from env names", "[config]") {
     CHECK(spec.store != nullptr);
     CHECK(spec.fetch != nullptr);
   }
+}
+
+TEST_CASE("follow-mode settings", "[config]") {
+  const Config d = load_config({});
+  CHECK(d.rescan_interval == std::chrono::milliseconds(1000));
+  CHECK(d.read_from == logship::config::ReadFrom::kHead);
+  CHECK(d.max_open_files == 1024);
+  CHECK(d.shutdown_timeout == std::chrono::milliseconds(25000));
+  CHECK(d.rotate_wait == std::chrono::milliseconds(5000));
+
+  const Config c = load_config({"--read-from=tail", "--max-open-files=10"},
+                               {{"LOGSHIP_RESCAN_MS", "50"}, {"LOGSHIP_SHUTDOWN_TIMEOUT_MS", "0"},
+                                {"LOGSHIP_ROTATE_WAIT_MS", "100"}});
+  CHECK(c.read_from == logship::config::ReadFrom::kTail);
+  CHECK(c.max_open_files == 10);
+  CHECK(c.rescan_interval == std::chrono::milliseconds(50));
+  CHECK(c.shutdown_timeout == std::chrono::milliseconds(0));
+  CHECK(c.rotate_wait == std::chrono::milliseconds(100));
+
+  CHECK_THAT(error_of({"--read-from=middle"}), Contains("LOGSHIP_READ_FROM"));
+  CHECK_THAT(error_of({"--max-open-files=0"}), Contains("LOGSHIP_MAX_OPEN_FILES"));
+  CHECK_THAT(error_of({"--rescan-ms=5"}), Contains("LOGSHIP_RESCAN_MS"));
+  CHECK_THAT(error_of({"--shutdown-timeout-ms=soon"}), Contains("LOGSHIP_SHUTDOWN_TIMEOUT_MS"));
 }

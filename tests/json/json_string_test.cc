@@ -139,21 +139,26 @@ TEST_CASE("append_string: quote, backslash and DEL are escaped", "[json][json_st
   CHECK(escaped("say \"hi\" C:\\dir\x7f") == R"("say \"hi\" C:\\dir\u007f")");
 }
 
-TEST_CASE("append_string: escapes found at every offset of a word", "[json][json_string]") {
-  // The fast path scans 8 bytes at a time; put each special byte at each
-  // position, next to bytes close to the detection thresholds, so a wrong
-  // lane or a carry across lanes would show.
+TEST_CASE("append_string: escapes found at every offset and length", "[json][json_string]") {
+  // The fast path scans 16 bytes at a time (SSE2), then 8 (SWAR), then single
+  // bytes. Put each special byte at every position of inputs of every length
+  // up to 48, next to bytes close to the detection thresholds, so a wrong
+  // lane, a carry across lanes or a mishandled remainder would show. A second
+  // special byte at the end checks that scanning resumes correctly.
   const std::string specials[] = {"\"", "\\", "\x7f", "\x1f", std::string(1, '\0'), "\n"};
   const std::string expected_escape[] = {"\\\"", "\\\\", "\\u007f", "\\u001f", "\\u0000", "\\n"};
   const std::string fillers[] = {"a", " ", "!", "#", "[", "]", "~", "\xC3\xA9", "\xF4\x8F\xBF\xBF"};
   for (std::size_t k = 0; k < std::size(specials); ++k) {
     for (const std::string& filler : fillers) {
-      for (int pos = 0; pos < 20; ++pos) {
-        const std::string in = repeat(filler, pos) + specials[k] + repeat(filler, 20 - pos) + specials[k];
-        std::string expected = "\"";
-        expected += repeat(filler, pos) + expected_escape[k] + repeat(filler, 20 - pos) + expected_escape[k] + "\"";
-        INFO("special " << k << " filler " << filler << " pos " << pos);
-        REQUIRE(escaped(in) == expected);
+      for (int n = 0; n <= 48; ++n) {
+        for (int pos = 0; pos <= n; ++pos) {
+          const std::string in = repeat(filler, pos) + specials[k] + repeat(filler, n - pos) + specials[k];
+          std::string expected = "\"";
+          expected += repeat(filler, pos) + expected_escape[k];
+          expected += repeat(filler, n - pos) + expected_escape[k] + "\"";
+          INFO("special " << k << " filler " << filler << " n " << n << " pos " << pos);
+          REQUIRE(escaped(in) == expected);
+        }
       }
     }
   }
@@ -256,7 +261,8 @@ TEST_CASE("append_string: a bad byte costs exactly one U+FFFD and nothing else",
   // valid neighbours survive, and the repair path (taken for the whole input)
   // escapes exactly like the fast path used for x and y alone.
   std::mt19937 rng(777);
-  const std::string bad_bytes[] = {"\x80", "\xBF", "\xC0", "\xC1", "\xF5", "\xFF", "\xE2\x82", "\xF0\x9F\x98"};
+  const std::string bad_bytes[] = {"\x80", "\xBF", "\xC0", "\xC1",
+                                   "\xF5", "\xFF", "\xE2\x82", "\xF0\x9F\x98"};
   for (int i = 0; i < 2000; ++i) {
     const std::string x = random_valid(rng, static_cast<int>(rng() % 40));
     std::string y = random_valid(rng, static_cast<int>(rng() % 40));

@@ -53,8 +53,11 @@ std::string upper(std::string_view s) {
 }
 
 // Distinct ids, one per spelling, so a test can tell which field won.
-std::string trace_n(int n) { return std::string(30, 'a') + static_cast<char>('0' + n / 10) + static_cast<char>('0' + n % 10); }
-std::string span_n(int n) { return std::string(14, 'b') + static_cast<char>('0' + n / 10) + static_cast<char>('0' + n % 10); }
+std::string two_digits(int n) {
+  return {static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+}
+std::string trace_n(int n) { return std::string(30, 'a') + two_digits(n); }
+std::string span_n(int n) { return std::string(14, 'b') + two_digits(n); }
 
 }  // namespace
 
@@ -222,7 +225,8 @@ TEST_CASE("parse: ECS nested ids", "[json][payload]") {
 
 TEST_CASE("parse: Google Cloud Logging fields", "[json][payload]") {
   PayloadParser parser;
-  const Padded p(obj(field("logging.googleapis.com/trace", "projects/my-proj-1/traces/" + std::string(kTrace)) + "," +
+  const std::string google_trace = "projects/my-proj-1/traces/" + std::string(kTrace);
+  const Padded p(obj(field("logging.googleapis.com/trace", google_trace) + "," +
                      field("logging.googleapis.com/spanId", kSpan)));
   auto r = parse_once(parser, p);
   REQUIRE(r.is_object);
@@ -329,8 +333,13 @@ TEST_CASE("parse: ids are normalised; B3 ids are padded", "[json][payload]") {
 
 TEST_CASE("parse: invalid ids are omitted and lower priorities used", "[json][payload]") {
   PayloadParser parser;
-  const std::string invalid_traces[] = {"", "xyz", std::string(32, '0'), std::string(16, '0'), std::string(31, 'a'),
-                                        std::string(32, 'g'), std::string(kTrace) + " "};
+  const std::string invalid_traces[] = {"",
+                                        "xyz",
+                                        std::string(32, '0'),
+                                        std::string(16, '0'),
+                                        std::string(31, 'a'),
+                                        std::string(32, 'g'),
+                                        std::string(kTrace) + " "};
   for (const std::string& bad : invalid_traces) {
     INFO("bad trace '" << bad << "'");
     const Padded alone(obj(field("trace_id", bad) + "," + field("span_id", bad)));
@@ -350,12 +359,21 @@ TEST_CASE("parse: invalid ids are omitted and lower priorities used", "[json][pa
 
 TEST_CASE("parse: non-string values are ignored", "[json][payload]") {
   PayloadParser parser;
-  const std::string values[] = {"123", "4.5e10", "null", "true", R"({"id":"4bf92f3577b34da6a3ce929d0e0e4736"})",
+  const std::string values[] = {"123",
+                                "4.5e10",
+                                "null",
+                                "true",
+                                R"({"id":"4bf92f3577b34da6a3ce929d0e0e4736"})",
                                 R"(["4bf92f3577b34da6a3ce929d0e0e4736"])"};
   for (const std::string& v : values) {
     INFO("value " << v);
-    const Padded p("{\"trace_id\":" + v + ",\"traceparent\":" + v + ",\"trace.id\":" + v +
-                   ",\"logging.googleapis.com/trace\":" + v + ",\"span_id\":" + v + ",\"span.id\":" + v + "}");
+    std::string body;
+    for (const char* key : {"trace_id", "traceparent", "trace.id", "logging.googleapis.com/trace",
+                            "span_id", "span.id", "logging.googleapis.com/spanId"}) {
+      if (!body.empty()) body += ',';
+      body.append("\"").append(key).append("\":").append(v);
+    }
+    const Padded p(obj(body));
     auto r = parse_once(parser, p);
     REQUIRE(r.is_object);
     CHECK_FALSE(r.trace.has_trace);

@@ -31,7 +31,8 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string header(std::string_view version, std::string_view trace, std::string_view span, std::string_view flags) {
+std::string header(std::string_view version, std::string_view trace, std::string_view span,
+                   std::string_view flags) {
   return std::string(version) + "-" + std::string(trace) + "-" + std::string(span) + "-" + std::string(flags);
 }
 
@@ -88,8 +89,12 @@ TEST_CASE("normalize_span_id", "[json][trace]") {
   CHECK(sv(out) == kSpan);
 
   out.fill('x');
-  const std::string bad[] = {"", "00f067aa0ba902b", "00f067aa0ba902b77", "0000000000000000", "00f067aa0ba902bg",
-                             std::string(kTrace)};
+  const std::string bad[] = {"",
+                             "00f067aa0ba902b",    // 15
+                             "00f067aa0ba902b77",  // 17
+                             "0000000000000000",   // all zero
+                             "00f067aa0ba902bg",   // non-hex
+                             std::string(kTrace)};  // a trace id is too long
   for (const std::string& s : bad) {
     INFO("input '" << s << "'");
     CHECK_FALSE(normalize_span_id(s, out));

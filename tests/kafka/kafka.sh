@@ -33,6 +33,7 @@ PYTHON=${PYTHON:-python3}
 
 START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}   # seconds until the cluster must be usable
 STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}     # seconds of SIGTERM grace before SIGKILL
+QUORUM_LOST_GRACE=8                        # ... once a majority of the nodes are down
 READY_TOPIC=_logship_ready                 # auto-created by the readiness probe
 
 # Small, polite JVMs: the machine has 2 shared cores.  Override with the env vars.
@@ -225,6 +226,7 @@ launch_broker() { # DIR I  (background, detached from our stdio)
         -cp "$JARS/*" kafka.Kafka "$bd/server.properties") \
         </dev/null >>"$bd/server.log" 2>&1 &
     local pid=$! n=0
+    disown "$pid" 2>/dev/null || true # no "Killed" job notices from bash
     echo "$pid" >"$bd/pid"
     # Until the forked subshell has exec'd java its cmdline is bash's, and
     # broker_pid would call it dead: wait for the exec (or the exit).
@@ -267,7 +269,7 @@ wait_ready() { # DIR "INDICES" PROBE-ARGS...
 }
 
 signal_and_wait() { # DIR SIGNAL INDICES...  -> waits for exit, SIGKILL after STOP_TIMEOUT
-    local dir=$1 sig=$2 i pid deadline=$((SECONDS + STOP_TIMEOUT)) alive
+    local dir=$1 sig=$2 i pid deadline=$((SECONDS + STOP_TIMEOUT)) alive running quorum_lost=0
     shift 2
     for i in "$@"; do
         if pid=$(broker_pid "$dir" "$i"); then kill "-$sig" "$pid" 2>/dev/null || true; fi
@@ -276,8 +278,20 @@ signal_and_wait() { # DIR SIGNAL INDICES...  -> waits for exit, SIGKILL after ST
         alive=()
         for i in "$@"; do broker_pid "$dir" "$i" >/dev/null && alive+=("$i"); done
         ((${#alive[@]} == 0)) && break
+        # Once fewer than a majority of the controller voters run, a broker
+        # still in controlled shutdown waits for an active controller that can
+        # no longer exist (up to minutes).  Past Raft's own 5 s resign timeout
+        # there is nothing left to wait for: cut the grace period short.
+        if [[ $sig == TERM ]] && ((!quorum_lost)); then
+            running=0
+            for ((i = 0; i < N; i++)); do broker_pid "$dir" "$i" >/dev/null && running=$((running + 1)); done
+            if ((running < N / 2 + 1)); then
+                quorum_lost=1
+                ((deadline > SECONDS + QUORUM_LOST_GRACE)) && deadline=$((SECONDS + QUORUM_LOST_GRACE))
+            fi
+        fi
         if ((SECONDS >= deadline)) && [[ $sig != KILL ]]; then
-            log "broker(s) ${alive[*]} still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+            log "broker(s) ${alive[*]} still running$( ((quorum_lost)) && echo " with the controller quorum gone"); sending SIGKILL"
             sig=KILL
             for i in "${alive[@]}"; do
                 if pid=$(broker_pid "$dir" "$i"); then kill -KILL "$pid" 2>/dev/null || true; fi
