@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/builtin_sinks.h"
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/log.h"
 #include "agent/admin/admin_server.h"
 #include "agent/admin/metrics.h"
 #include "agent/pipeline/pipeline.h"
-#include "sinks/file/file_sink.h"
 
 extern char** environ;
 
@@ -133,8 +133,11 @@ int run(const logship::config::Config& cfg) {
                {{"key", "LOGSHIP_STATE_DIR"}, {"error", store.error().message}});
     return kExitDeliveryFailed;
   }
-  SinkPtr sink = cfg.sink == config::SinkKind::kFile ? sinks::FileSink::to_file(cfg.file_path)
-                                                     : sinks::FileSink::to_stdout();
+  auto sink = make_sink(cfg);
+  if (!sink) {
+    log::error("main", "cannot create the sink", {{"error", sink.error().message}});
+    return kExitBadConfig;
+  }
   admin::Metrics metrics;
   admin::AdminServer server(metrics);
 
@@ -158,7 +161,7 @@ int run(const logship::config::Config& cfg) {
   opt.on_ready = [&server](bool ready, const std::string& reason) { server.set_ready(ready, reason); };
 
   const auto started = std::chrono::steady_clock::now();
-  pipeline::Pipeline pipe(std::move(opt), std::move(sink), std::move(*store));
+  pipeline::Pipeline pipe(std::move(opt), std::move(*sink), std::move(*store));
   const auto collector = register_metrics(metrics, pipe, cfg.memory_limit);
   if (cfg.listen.enabled && !cfg.oneshot) {
     if (auto r = server.start(cfg.listen.host, cfg.listen.port); !r) {
