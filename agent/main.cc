@@ -105,6 +105,15 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
       mm.set(c.name, static_cast<double>((stats.*(c.field)).load(std::memory_order_relaxed)));
     }
     mm.set("logship_memory_limit_bytes", static_cast<double>(memory_limit));
+    // The sink's own metrics (Kafka, HTTP, ...): described on first sight.
+    pipe.sink().collect_metrics([&mm](const logship::Sink::MetricSample& s) {
+      mm.describe(std::string(s.name), std::string(s.help), s.counter ? Type::kCounter : Type::kGauge);
+      if (s.label_name.empty()) {
+        mm.set(s.name, s.value);
+      } else {
+        mm.set(s.name, s.label_name, s.label_value, s.value);
+      }
+    });
     // Per-file series exist only for open files, so labels stay bounded by
     // LOGSHIP_MAX_OPEN_FILES.
     mm.clear("logship_file_read_bytes_total");

@@ -2,7 +2,9 @@
 // The Sink interface: where batches go. Pure abstract, no third-party types,
 // so the core never depends on a sink's library (librdkafka, Beast, ...).
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +52,22 @@ class Sink {
 
   /// Reports every batch already sent, then releases resources. Idempotent.
   virtual void stop() = 0;
+
+  /// Why the destination cannot take records right now (e.g. no broker
+  /// reachable), or nullopt when it can. Drives /readyz. Any thread; cheap.
+  [[nodiscard]] virtual std::optional<std::string> unavailable_reason() const { return std::nullopt; }
+
+  /// One sample of a sink's own metrics, for /metrics.
+  struct MetricSample {
+    std::string_view name;  ///< Prometheus name, e.g. "logship_kafka_messages_produced_total"
+    std::string_view help;
+    bool counter = true;           ///< false: gauge
+    std::string_view label_name;   ///< empty: unlabelled
+    std::string_view label_value;
+    double value = 0;
+  };
+  /// Emits the sink's metrics. Called at each scrape from the admin thread.
+  virtual void collect_metrics(const std::function<void(const MetricSample&)>& emit) const { (void)emit; }
 };
 
 using SinkPtr = std::unique_ptr<Sink>;

@@ -109,6 +109,7 @@ class Pipeline::Worker final : public framing::FrameHandler {
     auto next_rescan = Clock::now() + p_.opt_.rescan_interval;
     while (!p_.stopping() && !p_.has_failed()) {
       heartbeat();
+      p_.refresh_readiness();
       auto now = Clock::now();
       if (rescan_requested_ || now >= next_rescan) {
         rescan(/*initial=*/false);
@@ -524,6 +525,19 @@ void Pipeline::set_ready(bool ready, const std::string& reason) {
   if (opt_.on_ready) opt_.on_ready(ready, reason);
 }
 
+void Pipeline::refresh_readiness() {
+  const auto reason = sink_->unavailable_reason();
+  std::lock_guard lock(mu_);
+  if (!threads_started_) return;
+  if (reason) {
+    set_ready(false, *reason);
+  } else if (delivery_failing_) {
+    set_ready(false, "sink failing: " + delivery_error_);
+  } else {
+    set_ready(true, "");
+  }
+}
+
 void Pipeline::for_each_file(const std::function<void(const FileMetrics&)>& fn) {
   std::lock_guard lock(metrics_mu_);
   for (const auto& [id, m] : file_metrics_) fn(*m);
@@ -695,10 +709,12 @@ void Pipeline::on_delivered(BatchPtr batch, DeliveryStatus status, std::string_v
       stats_.in_flight_bytes.store(in_flight_bytes_, std::memory_order_relaxed);
       batch->reset();
       if (pool_.size() < 4) pool_.push_back(std::move(batch));
-      set_ready(true, "");
+      delivery_failing_ = false;
     } else {
       c.batch = std::move(batch);
-      set_ready(false, std::string("sink failing: ") + std::string(error));
+      delivery_failing_ = true;
+      delivery_error_ = std::string(error);
+      set_ready(false, "sink failing: " + delivery_error_);
     }
     completions_.push_back(std::move(c));
   }

@@ -96,6 +96,10 @@ class Pipeline final : public DeliveryListener {
   void on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) override;
 
   const Stats& stats() const { return stats_; }
+  const Sink& sink() const { return *sink_; }
+
+  /// Re-evaluates readiness from the sink's own view of its destination.
+  void refresh_readiness();
 
   /// Calls `fn` for every open file's metrics. Thread-safe.
   void for_each_file(const std::function<void(const FileMetrics&)>& fn);
@@ -164,6 +168,8 @@ class Pipeline final : public DeliveryListener {
   std::string failure_;
   bool stop_ack_ = false;
   bool ready_ = false;
+  bool delivery_failing_ = false;  // the last report for some batch was a failure
+  std::string delivery_error_;
   bool threads_started_ = false;
   std::thread ack_thread_;
 
