@@ -21,6 +21,17 @@ namespace {
 
 static_assert(json::kPadding >= simdjson::SIMDJSON_PADDING);
 
+// Join buffer capacity kept per stream between records.
+constexpr size_t kKeepJoinCapacity = 64 << 10;
+
+/// One docker-line parser per thread, shared by every docker file that thread
+/// reads: a parser keeps buffers sized to the longest line it has seen, too
+/// much to keep per file when following thousands of files.
+simdjson::dom::parser& docker_line_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
 std::string_view strip_cr(std::string_view s) {
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
@@ -134,6 +145,9 @@ class JoiningFramer : public Framer {
     f.payload = join.finish();
     f.commit_offset = safe_offset(end);
     handler.on_frame(f);
+    // Thousands of followed files may each have joined one big record once;
+    // do not keep that much memory per file.
+    if (join.text.capacity() > kKeepJoinCapacity) std::string().swap(join.text);
   }
 
   /// A line that does not follow the format: shipped whole as text.
@@ -174,7 +188,7 @@ class DockerFramer final : public JoiningFramer {
     simdjson::dom::element doc;
     std::string_view log, stream, time;
     // The reader guarantees padding after every line, so parse in place.
-    if (parser_.parse(line.text.data(), line.text.size(), false).get(doc) != simdjson::SUCCESS ||
+    if (docker_line_parser().parse(line.text.data(), line.text.size(), false).get(doc) != simdjson::SUCCESS ||
         doc["log"].get_string().get(log) != simdjson::SUCCESS) {
       emit_unframed(line, handler);
       return;
@@ -189,12 +203,12 @@ class DockerFramer final : public JoiningFramer {
     text_.assign(log);
     text_.reserve(text_.size() + json::kPadding);
     on_chunk(line, time_, stream_index(stream), text_, partial, handler);
+    if (text_.capacity() > kKeepJoinCapacity) std::string().swap(text_);
   }
 
   Format format() const override { return Format::kDocker; }
 
  private:
-  simdjson::dom::parser parser_;
   std::string time_;
   std::string text_;
 };
