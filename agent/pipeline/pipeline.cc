@@ -496,6 +496,7 @@ Pipeline::~Pipeline() {
   {
     std::lock_guard lock(mu_);
     stop_ack_ = true;
+    abandon_ = true;
   }
   ack_cv_.notify_all();
   if (ack_thread_.joinable()) ack_thread_.join();
@@ -737,6 +738,7 @@ void Pipeline::ack_loop() {
       sink_->send(std::move(b));
       lock.lock();
     }
+    if (abandon_) return;
     if (completions_.empty()) {
       if (stop_ack_ && outstanding_ == 0) return;
       if (retries_.empty()) {

@@ -167,6 +167,7 @@ class Pipeline final : public DeliveryListener {
   bool failed_ = false;
   std::string failure_;
   bool stop_ack_ = false;
+  bool abandon_ = false;  // destructor: stop the ack thread even with batches outstanding
   bool ready_ = false;
   bool delivery_failing_ = false;  // the last report for some batch was a failure
   std::string delivery_error_;

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <functional>
+#include <thread>
 
 #include "tests/fakes/fake_sink.h"
 #include "tests/fakes/temp_dir.h"
@@ -138,4 +141,78 @@ TEST_CASE("pipeline: unreadable input fails the run but ships the rest", "[pipel
   FakeSink::Shared shared;
   REQUIRE_FALSE(run(options(dir.path + "/*.log"), shared, dir.path + "/state"));
   CHECK(shared.records.size() == 3);
+}
+
+namespace {
+
+bool wait_until(const std::function<bool()>& cond, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return cond();
+}
+
+size_t delivered(FakeSink::Shared& s) {
+  std::lock_guard lock(s.mu);
+  return s.records.size();
+}
+
+pipeline::Options follow_options(const std::string& glob) {
+  auto o = options(glob);
+  o.max_attempts = 0;
+  o.batch_timeout = std::chrono::milliseconds(10);
+  o.rescan_interval = std::chrono::milliseconds(20);
+  o.rotate_wait = std::chrono::milliseconds(20);
+  o.shutdown_timeout = std::chrono::milliseconds(2000);
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline: follow mode ships appends and rotations, drains on stop", "[pipeline]") {
+  TempDir dir;
+  const std::string log = dir.path + "/a.log";
+  write_file(log, cri_lines(10));
+  FakeSink::Shared shared;
+  auto store = checkpoint::CheckpointStore::open(dir.path + "/state");
+  REQUIRE(store);
+  pipeline::Pipeline p(follow_options(dir.path + "/*.log"), std::make_unique<FakeSink>(shared), std::move(*store));
+  Result<void> result;
+  std::thread runner([&] { result = p.run_follow(); });
+
+  CHECK(wait_until([&] { return delivered(shared) == 10; }));
+  write_file(log, cri_lines(5), true);
+  CHECK(wait_until([&] { return delivered(shared) == 15; }));
+  // Rename rotation: the old file keeps its name elsewhere, a new one appears.
+  REQUIRE(::rename(log.c_str(), (dir.path + "/a.log.1").c_str()) == 0);
+  write_file(dir.path + "/a.log.1", cri_lines(2), true);
+  write_file(log, cri_lines(3));
+  CHECK(wait_until([&] { return delivered(shared) == 20; }));
+  CHECK(wait_until([&] { return p.stats().rotations.load() == 1 && p.stats().files_open.load() == 1; }));
+
+  p.request_stop();
+  runner.join();
+  CHECK(result.has_value());
+  CHECK(delivered(shared) == 20);
+}
+
+TEST_CASE("pipeline: follow mode stop with a stalled sink fails at the deadline", "[pipeline]") {
+  TempDir dir;
+  write_file(dir.path + "/a.log", cri_lines(50));
+  FakeSink::Shared shared;
+  shared.fail_first = 1 << 30;  // never accepts
+  auto o = follow_options(dir.path + "/*.log");
+  o.shutdown_timeout = std::chrono::milliseconds(200);
+  auto store = checkpoint::CheckpointStore::open(dir.path + "/state");
+  REQUIRE(store);
+  pipeline::Pipeline p(o, std::make_unique<FakeSink>(shared), std::move(*store));
+  Result<void> result;
+  std::thread runner([&] { result = p.run_follow(); });
+  CHECK(wait_until([&] { return p.stats().sink_retries.load() >= 1; }));
+  p.request_stop();
+  runner.join();
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().message.find("shutdown timeout") != std::string::npos);
 }
