@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -135,6 +136,13 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
 
 int run(const logship::config::Config& cfg) {
   using namespace logship;
+  // LOGSHIP_INPUT_PATHS=- : records from standard input (`app | logship`).
+  const bool stdin_mode = std::find(cfg.input_paths.begin(), cfg.input_paths.end(), "-") != cfg.input_paths.end();
+  if (stdin_mode && cfg.input_paths.size() > 1) {
+    log::error("config", "invalid configuration",
+               {{"error", "LOGSHIP_INPUT_PATHS: - (standard input) cannot be combined with file globs"}});
+    return kExitBadConfig;
+  }
   const sigset_t stop_signals = block_stop_signals();
   auto store = checkpoint::CheckpointStore::open(cfg.state_dir);
   if (!store) {
@@ -191,7 +199,7 @@ int run(const logship::config::Config& cfg) {
   });
   signals.detach();
 
-  const auto result = cfg.oneshot ? pipe.run_oneshot() : pipe.run_follow();
+  const auto result = stdin_mode ? pipe.run_stdin() : cfg.oneshot ? pipe.run_oneshot() : pipe.run_follow();
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();

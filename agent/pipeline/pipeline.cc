@@ -96,6 +96,47 @@ class Pipeline::Worker final : public framing::FrameHandler {
     return true;
   }
 
+  // ---- stdin ----------------------------------------------------------------
+
+  void ship_stdin() {
+    TailedFile f(p_.opt_.max_record_bytes + kLineSlack);
+    f.reader.attach_stream(STDIN_FILENO);
+    f.path = "-";
+    f.checkpointed = false;
+    f.framer = framing::make_framer(p_.opt_.format, p_.opt_.max_record_bytes);
+    f.metrics = std::make_shared<FileMetrics>();
+    f.metrics->path = "-";
+    f.metrics->fd = STDIN_FILENO;
+    f.file_id = UINT32_MAX;
+    {
+      std::lock_guard lock(p_.metrics_mu_);
+      p_.file_metrics_[f.file_id] = f.metrics;
+    }
+    while (!p_.stopping() && !p_.has_failed()) {
+      heartbeat();
+      // Wait for input, but never longer than the batch may age: an app that
+      // writes a line now and then must still see it shipped promptly.
+      auto wait = kMaxIdleWait;
+      if (!batch_->empty()) {
+        const auto age = Clock::now() - batch_started_;
+        if (age >= p_.opt_.batch_timeout) {
+          seal();
+          continue;
+        }
+        wait = std::min<std::chrono::milliseconds>(
+            wait, std::chrono::ceil<std::chrono::milliseconds>(p_.opt_.batch_timeout - age));
+      }
+      pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {p_.wake_fd_, POLLIN, 0}};
+      const int ready = ::poll(fds, 2, static_cast<int>(wait.count()));
+      if (ready <= 0 || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const int n = read_turn(f, 1);
+      if (n <= 0) break;  // end of input (or a read error, logged)
+    }
+    if (!p_.stopping() && !p_.has_failed()) f.reader.finish(*f.framer, *this);
+    forget_metrics(f);
+    seal();
+  }
+
   // ---- follow ---------------------------------------------------------------
 
   void follow() {
@@ -173,6 +214,7 @@ class Pipeline::Worker final : public framing::FrameHandler {
     bool deleted = false;  // no name at all any more
     bool dirty = true;     // may have unread data
     bool at_eof = false;
+    bool checkpointed = true;  // false for standard input
     Clock::time_point eof_since;
     int wd = -1;
     std::shared_ptr<FileMetrics> metrics;
@@ -456,6 +498,7 @@ class Pipeline::Worker final : public framing::FrameHandler {
   }
 
   void set_position(TailedFile& f, uint64_t offset) {
+    if (!f.checkpointed) return;
     if (offset == last_offset_ && f.file_id == last_file_) return;
     last_offset_ = offset;
     last_file_ = f.file_id;
@@ -628,6 +671,22 @@ Result<void> Pipeline::run_follow() {
     std::lock_guard lock(mu_);
     return fail(Errc::kUnavailable, "shutdown timeout: " + std::to_string(outstanding_) +
                                         " batches were not acknowledged and will be read again at the next start");
+  }
+  std::lock_guard lock(mu_);
+  if (failed_) return fail(Errc::kUnavailable, "delivery failed: " + failure_);
+  return {};
+}
+
+Result<void> Pipeline::run_stdin() {
+  if (auto r = start_threads(); !r) return r;
+  {
+    Worker worker(*this);
+    worker.ship_stdin();
+  }
+  auto deadline = Clock::time_point::max();
+  if (stopping()) deadline = Clock::now() + opt_.shutdown_timeout;
+  if (!drain(deadline)) {
+    return fail(Errc::kUnavailable, "shutdown timeout: not everything read from standard input was delivered");
   }
   std::lock_guard lock(mu_);
   if (failed_) return fail(Errc::kUnavailable, "delivery failed: " + failure_);

@@ -89,6 +89,12 @@ class Pipeline final : public DeliveryListener {
   /// the caller should exit without destroying the pipeline.
   [[nodiscard]] Result<void> run_follow();
 
+  /// stdin mode (LOGSHIP_INPUT_PATHS=-): reads records from standard input
+  /// until end of input, delivers them and returns. Backpressure stops
+  /// reading, so a writer on a pipe blocks. No checkpoints (a stream cannot
+  /// be re-read).
+  [[nodiscard]] Result<void> run_stdin();
+
   /// Asks the run to stop reading and drain. Thread-safe; callable from a
   /// signal-handling thread.
   void request_stop();

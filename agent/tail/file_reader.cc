@@ -14,11 +14,19 @@ FileReader::FileReader(size_t chunk_bytes, size_t max_line_bytes)
     : chunk_(chunk_bytes), max_line_(max_line_bytes < chunk_bytes ? chunk_bytes : max_line_bytes) {}
 
 FileReader::~FileReader() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !stream_) ::close(fd_);
+}
+
+void FileReader::attach_stream(int fd) {
+  if (fd_ >= 0 && !stream_) ::close(fd_);
+  fd_ = fd;
+  stream_ = true;
+  seek(0);
 }
 
 Result<void> FileReader::open(const std::string& path) {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && !stream_) ::close(fd_);
+  stream_ = false;
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) return fail_errno("open " + path);
   seek(0);
@@ -80,7 +88,8 @@ Result<size_t> FileReader::read_some(framing::Framer& framer, framing::FrameHand
   }
   ssize_t n;
   do {
-    n = ::pread(fd_, buf_.get() + tail_, cap_ - tail_, static_cast<off_t>(read_offset_));
+    n = stream_ ? ::read(fd_, buf_.get() + tail_, cap_ - tail_)
+                : ::pread(fd_, buf_.get() + tail_, cap_ - tail_, static_cast<off_t>(read_offset_));
   } while (n < 0 && errno == EINTR);
   if (n < 0) return fail_errno("read");
   tail_ += static_cast<size_t>(n);

@@ -28,6 +28,11 @@ class FileReader {
 
   /// Opens `path` read-only (following symlinks) positioned at 0.
   [[nodiscard]] Result<void> open(const std::string& path);
+
+  /// Reads a stream (a pipe, standard input) with read(2) instead of
+  /// pread(2); offsets then count bytes read since the start. The fd is not
+  /// closed by the reader.
+  void attach_stream(int fd);
   int fd() const { return fd_; }
 
   /// Starts reading at `offset` (a line boundary from a checkpoint).
@@ -60,6 +65,7 @@ class FileReader {
   size_t chunk_;
   size_t max_line_;
   int fd_ = -1;
+  bool stream_ = false;  // fd_ is a stream we do not own: read(2), no close
   std::unique_ptr<char[]> buf_;
   size_t cap_ = 0;          // usable bytes; the allocation has kPadding more
   size_t head_ = 0;         // first byte not yet delivered
