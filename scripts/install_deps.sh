@@ -19,4 +19,13 @@ if ((${#missing[@]})); then
 fi
 if [ "${1:-}" = "--test" ]; then
   python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+  python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+  # kubectl (with kustomize) renders deploy/ in the tests; some images ship
+  # their own kubectl, which Debian's package would conflict with.
+  if ! command -v kubectl >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends kubernetes-client
+  fi
 fi
