@@ -116,29 +116,27 @@ void Metrics::describe(std::string name, std::string help, Type type) {
   families_.push_back(std::move(f));
 }
 
+Metrics::Family* Metrics::find_for_set_locked(std::string_view name) {
+  Family* f = find_locked(name);
+  // Warn once per name: a collector sets the same names at every scrape.
+  if (f == nullptr && warned_undescribed_.emplace(name).second) {
+    log::warn(kComponent, "set of an undescribed metric ignored", {{"name", name}});
+  }
+  return f;
+}
+
 void Metrics::set(std::string_view name, double value) {
   std::lock_guard lock(mu_);
-  Family* f = find_locked(name);
-  if (f == nullptr) {
-    // Once per name: a collector sets the same names at every scrape.
-    if (warned_undescribed_.emplace(name).second) {
-      log::warn(kComponent, "set of an undescribed metric ignored", {{"name", name}});
-    }
-    return;
-  }
+  Family* f = find_for_set_locked(name);
+  if (f == nullptr) return;
   f->value = value;
 }
 
 void Metrics::set(std::string_view name, std::string_view label_name, std::string_view label_value,
                   double value) {
   std::lock_guard lock(mu_);
-  Family* f = find_locked(name);
-  if (f == nullptr) {
-    if (warned_undescribed_.emplace(name).second) {
-      log::warn(kComponent, "set of an undescribed metric ignored", {{"name", name}});
-    }
-    return;
-  }
+  Family* f = find_for_set_locked(name);
+  if (f == nullptr) return;
   if (!valid_label_name(label_name)) {
     if (!f->warned_bad_label) {
       f->warned_bad_label = true;

@@ -125,6 +125,8 @@ class Metrics {
   };
 
   Family* find_locked(std::string_view name);
+  /// find_locked, logging (once per name) a set() of an undescribed metric.
+  Family* find_for_set_locked(std::string_view name);
 
   const std::size_t max_series_;
 
