@@ -14,6 +14,19 @@ BIN = pathlib.Path(os.environ.get("LOGSHIP_BIN", ROOT / "build" / "logship"))
 LOGGEN = pathlib.Path(os.environ.get("LOGSHIP_LOGGEN", ROOT / "bench" / "loggen.py"))
 
 
+def _sanitized():
+    try:
+        out = subprocess.run(["ldd", str(BIN)], capture_output=True, text=True).stdout
+    except OSError:
+        return False
+    return "libasan" in out or "libubsan" in out
+
+
+# An ASan/UBSan build: its memory use (shadow memory, quarantine) says
+# nothing about logship's, so RSS bounds are checked on the release build only.
+SANITIZED = _sanitized()
+
+
 def clean_env(**extra):
     """The process environment without any LOGSHIP_* variable, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOGSHIP_")}

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import SANITIZED, wait_for
 from follow_agent import FollowAgent, cri_line
 
 
@@ -199,7 +199,8 @@ def test_stalled_sink_holds_memory_then_delivers_everything(tmp_path):
         assert m["logship_in_flight_bytes"] <= limit
         lag = m[f'logship_file_lag_bytes{{path="{logs}/app.log"}}']
         assert lag > 20_000_000, "reading must pause while the sink is stalled"
-        assert agent.peak_rss_bytes() <= limit + 24 * (1 << 20)
+        if not SANITIZED:
+            assert agent.peak_rss_bytes() <= limit + 24 * (1 << 20)
         assert agent.get("/healthz")[0] == 200  # backpressure is not a hang
 
         # Now drain the FIFO: everything arrives, in order, exactly once.
@@ -213,7 +214,8 @@ def test_stalled_sink_holds_memory_then_delivers_everything(tmp_path):
             got += chunk
         ids = [json.loads(l)["log"]["n"] for l in bytes(got).splitlines()]
         assert ids == list(range(total))
-        assert agent.peak_rss_bytes() <= limit + 24 * (1 << 20)
+        if not SANITIZED:
+            assert agent.peak_rss_bytes() <= limit + 24 * (1 << 20)
     finally:
         rc = agent.stop()
         os.close(rfd)
