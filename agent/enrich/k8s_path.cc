@@ -79,6 +79,24 @@ void append_member(std::string& out, bool& first, std::string_view key, const st
   json::append_string(out, v);
 }
 
+void append_map(std::string& out, bool& first, std::string_view key,
+                const std::vector<std::pair<std::string, std::string>>& entries) {
+  if (entries.empty()) return;
+  if (!first) out += ',';
+  first = false;
+  json::append_string(out, key);
+  out += ":{";
+  bool first_entry = true;
+  for (const auto& [k, v] : entries) {
+    if (!first_entry) out += ',';
+    first_entry = false;
+    json::append_string(out, k);
+    out += ':';
+    json::append_string(out, v);
+  }
+  out += '}';
+}
+
 }  // namespace
 
 std::optional<K8sMeta> parse_k8s_path(std::string_view path) {
@@ -87,14 +105,20 @@ std::optional<K8sMeta> parse_k8s_path(std::string_view path) {
   return from_pods(comps);
 }
 
-std::string encode_k8s_member(const K8sMeta& meta) {
+std::string encode_k8s_member(const K8sMeta& meta, const PodDetails* details) {
   std::string out = "\"k8s\":{";
   bool first = true;
   append_member(out, first, "namespace", meta.namespace_name);
   append_member(out, first, "pod", meta.pod);
-  append_member(out, first, "pod_uid", meta.pod_uid);
+  append_member(out, first, "pod_uid", meta.pod_uid.empty() && details ? details->pod_uid : meta.pod_uid);
   append_member(out, first, "container", meta.container);
   append_member(out, first, "container_id", meta.container_id);
+  if (details) {
+    append_member(out, first, "node", details->node);
+    append_member(out, first, "image", details->image);
+    append_map(out, first, "labels", details->labels);
+    append_map(out, first, "annotations", details->annotations);
+  }
   out += '}';
   return out;
 }

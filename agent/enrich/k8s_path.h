@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace logship::enrich {
 
@@ -23,8 +25,18 @@ struct K8sMeta {
 /// other paths.
 [[nodiscard]] std::optional<K8sMeta> parse_k8s_path(std::string_view path);
 
+/// What the Kubernetes API adds to the path's metadata for one container.
+struct PodDetails {
+  std::string node;
+  std::string pod_uid;
+  std::string image;
+  std::vector<std::pair<std::string, std::string>> labels;       ///< already filtered
+  std::vector<std::pair<std::string, std::string>> annotations;  ///< already filtered
+};
+
 /// The `"k8s":{…}` member (no leading comma) for an output record; empty
-/// fields are omitted.
-[[nodiscard]] std::string encode_k8s_member(const K8sMeta& meta);
+/// fields are omitted. `details`, when known, adds node, pod_uid (if the path
+/// had none), labels, annotations and the container image.
+[[nodiscard]] std::string encode_k8s_member(const K8sMeta& meta, const PodDetails* details = nullptr);
 
 }  // namespace logship::enrich

@@ -32,10 +32,13 @@ void separator(std::string& out) {
 }  // namespace
 
 RecordEncoder::RecordEncoder(const std::optional<std::string>& release) {
-  if (release && !release->empty()) {
-    release_member_ = "\"release\":";
-    json::append_string(release_member_, *release);
-  }
+  if (release && !release->empty()) release_member_ = encode_release_member(*release);
+}
+
+std::string encode_release_member(std::string_view release) {
+  std::string out = "\"release\":";
+  json::append_string(out, release);
+  return out;
 }
 
 void RecordEncoder::encode(const framing::Frame& frame, const SourceContext& source,
@@ -51,9 +54,11 @@ void RecordEncoder::encode(const framing::Frame& frame, const SourceContext& sou
     out += "\"stream\":";
     append_plain_string(out, frame.stream);
   }
-  if (!release_member_.empty()) {
+  // LOGSHIP_RELEASE, when set, overrides the release found for the pod.
+  const std::string& release = release_member_.empty() ? source.release_member : release_member_;
+  if (!release.empty()) {
     separator(out);
-    out += release_member_;
+    out += release;
   }
   if (parsed.trace.has_trace) {
     separator(out);

@@ -17,8 +17,12 @@ namespace logship::enrich {
 
 /// Per-file context prepared once when the file is opened.
 struct SourceContext {
-  std::string k8s_member;  ///< `"k8s":{…}` or empty
+  std::string k8s_member;      ///< `"k8s":{…}` or empty
+  std::string release_member;  ///< `"release":"…"` from pod metadata, or empty
 };
+
+/// `"release":"…"` for a record.
+[[nodiscard]] std::string encode_release_member(std::string_view release);
 
 class RecordEncoder {
  public:
@@ -29,7 +33,7 @@ class RecordEncoder {
 
  private:
   json::PayloadParser parser_;
-  std::string release_member_;  ///< `"release":"…"` or empty
+  std::string release_member_;  ///< `"release":"…"` from LOGSHIP_RELEASE, or empty
 };
 
 }  // namespace logship::enrich

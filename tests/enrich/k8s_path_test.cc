@@ -53,3 +53,17 @@ TEST_CASE("k8s: other paths give nothing", "[enrich]") {
   CHECK_FALSE(parse_k8s_path("pods/a_b_c/d/0.txt"));
   CHECK_FALSE(parse_k8s_path(""));
 }
+
+TEST_CASE("k8s: API details extend the path metadata", "[enrich]") {
+  auto m = parse_k8s_path("/var/log/containers/web-1_shop_app-" + kId + ".log");
+  REQUIRE(m);
+  logship::enrich::PodDetails d;
+  d.node = "node-a";
+  d.pod_uid = "uid-1";
+  d.image = "registry:5000/shop/web:1.4.2";
+  d.labels = {{"app.kubernetes.io/version", "1.4.2"}, {"team", "a\"b"}};
+  CHECK(encode_k8s_member(*m, &d) ==
+        "\"k8s\":{\"namespace\":\"shop\",\"pod\":\"web-1\",\"pod_uid\":\"uid-1\",\"container\":\"app\","
+        "\"container_id\":\"" + kId + "\",\"node\":\"node-a\",\"image\":\"registry:5000/shop/web:1.4.2\","
+        "\"labels\":{\"app.kubernetes.io/version\":\"1.4.2\",\"team\":\"a\\\"b\"}}");
+}

@@ -36,7 +36,8 @@ bool valid_json(const std::string& s) {
 
 TEST_CASE("encoder: JSON object passed through with trace ids and metadata", "[enrich]") {
   RecordEncoder enc(std::string("v1.2.3"));
-  SourceContext src{"\"k8s\":{\"namespace\":\"shop\"}"};
+  SourceContext src;
+  src.k8s_member = "\"k8s\":{\"namespace\":\"shop\"}";
   const std::string obj = R"({"level":"info", "trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7"})";
   const std::string out = encode(enc, obj, src);
   CHECK(out == "{\"ts\":\"2026-11-26T23:08:04.1Z\",\"stream\":\"stdout\",\"release\":\"v1.2.3\","
@@ -71,4 +72,15 @@ TEST_CASE("encoder: odd timestamps are escaped, never copied raw", "[enrich]") {
   const std::string out = encode(enc, "x", {}, false, "a\"b", "stdout");
   CHECK(valid_json(out));
   CHECK(out.starts_with(R"({"ts":"a\"b")"));
+}
+
+TEST_CASE("encoder: pod release per file; LOGSHIP_RELEASE overrides it", "[enrich]") {
+  SourceContext src;
+  src.release_member = logship::enrich::encode_release_member("from-pod");
+  RecordEncoder from_pod(std::nullopt);
+  CHECK(encode(from_pod, "x", src).find("\"release\":\"from-pod\"") != std::string::npos);
+  RecordEncoder global(std::string("global"));
+  const std::string out = encode(global, "x", src);
+  CHECK(out.find("\"release\":\"global\"") != std::string::npos);
+  CHECK(out.find("from-pod") == std::string::npos);
 }
