@@ -16,6 +16,7 @@
 #include "agent/core/time_format.h"
 #include "agent/enrich/k8s_path.h"
 #include "agent/enrich/record_encoder.h"
+#include "agent/k8s/pod_cache.h"
 #include "agent/tail/discovery.h"
 #include "agent/tail/file_reader.h"
 
@@ -209,6 +210,9 @@ class Pipeline::Worker final : public framing::FrameHandler {
     tail::FileReader reader;
     framing::FramerPtr framer;
     enrich::SourceContext source;
+    std::optional<enrich::K8sMeta> path_meta;
+    std::shared_ptr<const k8s::PodMeta> pod;  // from the API, when known
+    uint64_t pod_generation = 0;
     FileIdentity identity;
     bool rotated = false;  // the path no longer names this file
     bool deleted = false;  // no name at all any more
@@ -242,7 +246,7 @@ class Pipeline::Worker final : public framing::FrameHandler {
     }
     f->identity = *id;
     f->path = found.path;
-    struct stat st;
+    struct stat st {};
     const uint64_t size = ::fstat(f->reader.fd(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
     const FileKey key{id->dev, id->ino};
     uint64_t start = 0;
@@ -263,7 +267,14 @@ class Pipeline::Worker final : public framing::FrameHandler {
     f->reader.seek(start);
     f->file_id = p_.add_file(found.path, f->identity);
     f->framer = framing::make_framer(p_.opt_.format, p_.opt_.max_record_bytes);
-    if (auto meta = enrich::parse_k8s_path(found.path)) f->source.k8s_member = enrich::encode_k8s_member(*meta);
+    f->path_meta = enrich::parse_k8s_path(found.path);
+    // A file written to in the last minute may belong to a pod the API has
+    // not told us about yet: worth a short wait. Old files never wait, so a
+    // node full of dead pods' logs does not slow the start.
+    const auto mtime = std::chrono::seconds(st.st_mtim.tv_sec);
+    const auto now_wall = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    apply_pod_metadata(*f, /*may_wait=*/now_wall - mtime < std::chrono::seconds(60));
     f->metrics = std::make_shared<FileMetrics>();
     f->metrics->path = found.path;
     f->metrics->fd = f->reader.fd();
@@ -287,10 +298,42 @@ class Pipeline::Worker final : public framing::FrameHandler {
     return raw;
   }
 
+  /// Sets the file's k8s member and release from its path and, with the
+  /// Kubernetes API on, from its pod's metadata.
+  void apply_pod_metadata(TailedFile& f, bool may_wait) {
+    if (!f.path_meta) return;
+    std::shared_ptr<const k8s::PodMeta> pod;
+    if (const k8s::PodCache* pods = p_.opt_.pods) {
+      f.pod_generation = pods->generation();
+      const bool wait = may_wait && p_.opt_.pod_wait.count() > 0 && p_.opt_.pods_synced && p_.opt_.pods_synced();
+      pod = wait ? pods->wait_for(f.path_meta->namespace_name, f.path_meta->pod, Clock::now() + p_.opt_.pod_wait)
+                 : pods->find(f.path_meta->namespace_name, f.path_meta->pod);
+    }
+    if (pod && pod == f.pod) return;
+    f.pod = pod;
+    if (!pod) {
+      f.source.k8s_member = enrich::encode_k8s_member(*f.path_meta);
+      f.source.release_member.clear();
+      return;
+    }
+    const std::string& container = f.path_meta->container;
+    enrich::PodDetails details;
+    details.node = pod->node;
+    details.pod_uid = pod->uid;
+    if (auto it = pod->images.find(container); it != pod->images.end()) details.image = it->second;
+    details.labels = pod->labels;
+    details.annotations = pod->annotations;
+    f.source.k8s_member = enrich::encode_k8s_member(*f.path_meta, &details);
+    const std::string release = pod->release_for(container);
+    f.source.release_member = release.empty() ? std::string() : enrich::encode_release_member(release);
+  }
+
   /// Reads up to `max_chunks` chunks. Returns chunks read, 0 at end of
   /// file, -1 on a read error.
   int read_turn(TailedFile& f, int max_chunks) {
     current_ = &f;
+    // Pod metadata changed (a pod appeared, its labels changed): cheap check.
+    if (p_.opt_.pods && p_.opt_.pods->generation() != f.pod_generation) apply_pod_metadata(f, false);
     int chunks = 0;
     while (chunks < max_chunks && !p_.stopping()) {
       read_time_.clear();

@@ -31,6 +31,10 @@
 #include "agent/pipeline/stats.h"
 #include "parsers/framing/framer.h"
 
+namespace logship::k8s {
+class PodCache;
+}
+
 namespace logship::pipeline {
 
 struct Options {
@@ -56,6 +60,15 @@ struct Options {
   /// writer adds just after the rotation.
   std::chrono::milliseconds rotate_wait{5000};
   std::chrono::milliseconds shutdown_timeout{25000};
+
+  /// Pod metadata from the Kubernetes API (LOGSHIP_K8S_API); null when off.
+  /// Must outlive the pipeline.
+  const k8s::PodCache* pods = nullptr;
+  /// True once the pod watcher has listed the node's pods: only then is a
+  /// pod missing from the cache worth waiting for.
+  std::function<bool()> pods_synced;
+  /// How long a new file waits for its pod to reach the cache (LOGSHIP_K8S_WAIT_MS).
+  std::chrono::milliseconds pod_wait{500};
 
   /// Called regularly from the worker thread while it is alive and not stuck
   /// (also while it waits for memory), for /healthz.
