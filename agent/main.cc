@@ -19,6 +19,8 @@
 #include "agent/checkpoint/checkpoint_store.h"
 #include "agent/config/config.h"
 #include "agent/core/log.h"
+#include "agent/k8s/pod_cache.h"
+#include "agent/k8s/pod_watcher.h"
 #include "agent/admin/admin_server.h"
 #include "agent/admin/metrics.h"
 #include "agent/pipeline/pipeline.h"
@@ -158,6 +160,44 @@ int run(const logship::config::Config& cfg) {
   admin::Metrics metrics;
   admin::AdminServer server(metrics);
 
+  // Pod metadata from the Kubernetes API (in-cluster config). The cache
+  // outlives the watcher, which outlives the pipeline that reads it.
+  k8s::PodCache pods;
+  std::unique_ptr<k8s::PodWatcher> watcher;
+  if (cfg.k8s_api) {
+    const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+    const char* port_text = std::getenv("KUBERNETES_SERVICE_PORT");
+    if (host == nullptr || *host == '\0') {
+      log::error("config", "invalid configuration",
+                 {{"error", "LOGSHIP_K8S_API=true but KUBERNETES_SERVICE_HOST is not set (not running in a pod?)"}});
+      return kExitBadConfig;
+    }
+    k8s::WatcherOptions w;
+    w.host = host;
+    w.port = 443;
+    if (port_text != nullptr && *port_text != '\0') {
+      char* end = nullptr;
+      const unsigned long port = std::strtoul(port_text, &end, 10);
+      if (*end != '\0' || port == 0 || port > 65535) {
+        log::error("config", "invalid configuration",
+                   {{"error", std::string("KUBERNETES_SERVICE_PORT: \"") + port_text + "\" is not a port"}});
+        return kExitBadConfig;
+      }
+      w.port = static_cast<uint16_t>(port);
+    }
+    w.token_file = cfg.k8s_token_file;
+    w.ca_file = cfg.k8s_ca_file;
+    w.node_name = cfg.node_name;
+    w.label_filter = cfg.k8s_labels;
+    w.annotation_filter = cfg.k8s_annotations;
+    w.release_from = cfg.release_from;
+    watcher = std::make_unique<k8s::PodWatcher>(std::move(w), pods);
+    if (auto r = watcher->start(); !r) {
+      log::error("config", "invalid configuration", {{"key", "LOGSHIP_K8S_API"}, {"error", r.error().message}});
+      return kExitBadConfig;
+    }
+  }
+
   pipeline::Options opt;
   opt.input_paths = cfg.input_paths;
   opt.format = to_format(cfg.input_format);
@@ -174,6 +214,11 @@ int run(const logship::config::Config& cfg) {
   // Follow mode waits out a slow or absent sink (the files are the buffer);
   // oneshot gives up after a few attempts and exits non-zero.
   if (!cfg.oneshot) opt.max_attempts = 0;
+  if (watcher) {
+    opt.pods = &pods;
+    opt.pods_synced = [w = watcher.get()] { return w->synced(); };
+    opt.pod_wait = cfg.k8s_wait;
+  }
   opt.heartbeat = [&server] { server.heartbeat(); };
   opt.on_ready = [&server](bool ready, const std::string& reason) { server.set_ready(ready, reason); };
 
@@ -222,6 +267,8 @@ int run(const logship::config::Config& cfg) {
   }
   server.stop();
   metrics.remove_collector(collector);
+  if (watcher) watcher->stop();
+  pods.close();
   return 0;
 }
 

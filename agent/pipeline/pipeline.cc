@@ -147,6 +147,7 @@ class Pipeline::Worker final : public framing::FrameHandler {
                 {{"error", errno_message("inotify_init1")}});
     }
     for (const std::string& pattern : p_.opt_.input_paths) watch_dir(glob_base_dir(pattern));
+    wait_for_pod_list();
     rescan(/*initial=*/true);
     auto next_rescan = Clock::now() + p_.opt_.rescan_interval;
     while (!p_.stopping() && !p_.has_failed()) {
@@ -296,6 +297,18 @@ class Pipeline::Worker final : public framing::FrameHandler {
     TailedFile* raw = f.get();
     files_[key] = std::move(f);
     return raw;
+  }
+
+  /// At start, give the pod watcher up to LOGSHIP_K8S_WAIT_MS to list the
+  /// node's pods, so the files already there get their metadata from the
+  /// first record on. An API that is down delays shipping by that bound only.
+  void wait_for_pod_list() {
+    if (!p_.opt_.pods || !p_.opt_.pods_synced) return;
+    const auto deadline = Clock::now() + p_.opt_.pod_wait;
+    while (!p_.opt_.pods_synced() && Clock::now() < deadline && !p_.stopping()) {
+      heartbeat();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   /// Sets the file's k8s member and release from its path and, with the
