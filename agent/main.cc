@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -225,6 +226,25 @@ int run(const logship::config::Config& cfg) {
   const auto started = std::chrono::steady_clock::now();
   pipeline::Pipeline pipe(std::move(opt), std::move(*sink), std::move(*store));
   const auto collector = register_metrics(metrics, pipe, cfg.memory_limit);
+  std::optional<admin::Metrics::CollectorId> k8s_collector;
+  if (watcher) {
+    using admin::Type;
+    metrics.describe("logship_k8s_synced", "1 once the node's pods were listed from the Kubernetes API.", Type::kGauge);
+    metrics.describe("logship_k8s_pods", "Pods in the metadata cache (live).", Type::kGauge);
+    metrics.describe("logship_k8s_lists_total", "Complete pod lists from the API.", Type::kCounter);
+    metrics.describe("logship_k8s_watch_events_total", "Watch events applied.", Type::kCounter);
+    metrics.describe("logship_k8s_relists_gone_total", "Relists forced by 410 Gone.", Type::kCounter);
+    metrics.describe("logship_k8s_errors_total", "Failed API requests (each followed by a backoff).", Type::kCounter);
+    k8s_collector = metrics.add_collector([w = watcher.get(), &pods](admin::Metrics& m) {
+      const k8s::WatcherStats st = w->stats();
+      m.set("logship_k8s_synced", w->synced() ? 1 : 0);
+      m.set("logship_k8s_pods", static_cast<double>(pods.size()));
+      m.set("logship_k8s_lists_total", static_cast<double>(st.lists));
+      m.set("logship_k8s_watch_events_total", static_cast<double>(st.events));
+      m.set("logship_k8s_relists_gone_total", static_cast<double>(st.relists_gone));
+      m.set("logship_k8s_errors_total", static_cast<double>(st.errors));
+    });
+  }
   if (cfg.listen.enabled && !cfg.oneshot) {
     if (auto r = server.start(cfg.listen.host, cfg.listen.port); !r) {
       log::error("main", "cannot listen", {{"key", "LOGSHIP_LISTEN"}, {"error", r.error().message}});
@@ -267,6 +287,7 @@ int run(const logship::config::Config& cfg) {
   }
   server.stop();
   metrics.remove_collector(collector);
+  if (k8s_collector) metrics.remove_collector(*k8s_collector);
   if (watcher) watcher->stop();
   pods.close();
   return 0;

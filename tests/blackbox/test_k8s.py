@@ -88,6 +88,8 @@ def test_labels_annotations_and_release_land_on_the_right_records(tmp_path, api)
         assert shop["k8s"]["container_id"] == CID
         assert recs["frontend-1"][0]["release"] == "fe-9"  # annotation:logship.io/release
         assert recs["worker-5"][0]["release"] == "v7"      # image-tag
+        m = agent.metrics()
+        assert m["logship_k8s_synced"] == 1 and m["logship_k8s_pods"] == 3
         unknown = recs["unknown-1"][0]
         assert "release" not in unknown and "labels" not in unknown["k8s"]
         assert unknown["k8s"] == {"namespace": "gone", "pod": "unknown-1", "container": "x", "container_id": CID}
