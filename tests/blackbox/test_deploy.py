@@ -41,6 +41,9 @@ def test_manifests_render_and_daemonset_is_complete(overlay):
     assert volumes["state"]["hostPath"]["path"] == "/var/lib/logship"
     env = {e["name"]: e for e in c.get("env", [])}
     assert env["LOGSHIP_STATE_DIR"]["value"] == mounts["state"]["mountPath"]
+    # The node name from the downward API, for the pod list and watch.
+    assert env["LOGSHIP_NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
+    assert env["LOGSHIP_K8S_API"]["value"] == "true"
     # Probes on the listen port.
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
