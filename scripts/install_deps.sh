@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libsimdjson-dev librdkafka-dev libzstd-dev libboost-dev
-          catch2 libssl-dev zlib1g-dev python3)
+          catch2 libssl-dev zlib1g-dev python3 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,6 +19,20 @@ if ((${#missing[@]})); then
 fi
 if [ "${1:-}" = "--test" ]; then
   python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+  # The Kafka tests run real Apache Kafka brokers (tests/kafka/kafka.sh):
+  # Java 17 to run them, Maven to fetch their jars from Maven Central.
+  kafka_missing=()
+  for p in openjdk-17-jre-headless maven; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || kafka_missing+=("$p")
+  done
+  if ((${#kafka_missing[@]})); then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${kafka_missing[@]}"
+  fi
+  # The HTTP sink's test receiver decodes zstd request bodies.
+  python3 -c 'import zstandard' 2>/dev/null || python3 -m pip install -q zstandard
   python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
   # kubectl (with kustomize) renders deploy/ in the tests; some images ship
   # their own kubectl, which Debian's package would conflict with.

@@ -6,6 +6,33 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh --test
 
+# A real Apache Kafka broker (KRaft, loopback, free ports) for the Kafka sink's
+# black-box tests, shared by both builds' test runs. Maven fetches the jars on
+# the first run and caches them (~/.cache/logship). The trap stops it however
+# this script ends (failure, Ctrl-C, SIGTERM); the 3-broker test starts and
+# stops a cluster of its own.
+kafka_dir=$(mktemp -d "${TMPDIR:-/tmp}/logship-kafka.XXXXXX")
+stop_kafka() {
+  if [ -n "${kafka_dir:-}" ]; then
+    tests/kafka/kafka.sh stop --dir "$kafka_dir" --rm >/dev/null 2>&1 || rm -rf "$kafka_dir"
+    kafka_dir=""
+  fi
+}
+trap stop_kafka EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+echo "== Kafka test broker ==" >&2
+kafka_env=$(tests/kafka/kafka.sh start --dir "$kafka_dir")
+eval "$kafka_env"
+export KAFKA_BROKERS KAFKA_DIR
+
+# A real OpenTelemetry Collector (otlp receiver, file exporter) for the HTTP
+# sink's OTLP test, built once with the Collector's builder from the Go
+# module proxy and cached (~/.cache/logship/otelcol); later runs are offline.
+echo "== OpenTelemetry Collector for the OTLP test ==" >&2
+LOGSHIP_OTELCOL=$(tests/otel/build_collector.sh)
+export LOGSHIP_OTELCOL
+
 echo "== release build (-Werror) ==" >&2
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j 2)

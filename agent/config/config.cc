@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstring>
 #include <expected>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -569,7 +570,8 @@ std::string render_with_table(std::span<const KeySpec> table, const Config& conf
     if (spec.kind == Kind::kPrefix) {
       if (!spec.fetch_entries) continue;
       for (const auto& [suffix, value] : spec.fetch_entries(config)) {
-        out += std::string(spec.env) + suffix + "=" + (spec.secret ? "<redacted>" : value) + "\n";
+        const bool secret = spec.secret || (spec.entry_secret && spec.entry_secret(suffix));
+        out += std::string(spec.env) + suffix + "=" + (secret ? "<redacted>" : value) + "\n";
       }
       continue;
     }
@@ -652,11 +654,221 @@ std::string help_with_table(std::span<const KeySpec> table) {
 
 namespace {
 
+/// Why one LOGSHIP_KAFKA_BROKERS item is not a broker address, or "".
+/// Accepted: host:port, [IPv6]:port, host (librdkafka's default port 9092),
+/// each optionally after a security protocol ("SASL_SSL://host:port"), as
+/// librdkafka's bootstrap.servers takes them.
+std::string broker_problem(std::string_view item) {
+  if (const size_t scheme = item.find("://"); scheme != std::string_view::npos) {
+    const std::string_view proto = item.substr(0, scheme);
+    constexpr std::string_view kProtocols[] = {"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"};
+    if (std::none_of(std::begin(kProtocols), std::end(kProtocols),
+                     [&](std::string_view p) { return iequals(p, proto); })) {
+      return "unknown protocol \"" + std::string(proto) + "\" (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)";
+    }
+    item.remove_prefix(scheme + 3);
+  }
+  // Without a port librdkafka uses 9092; parse_listen wants one, so add it.
+  const bool bracketed = item.starts_with('[');
+  const bool has_port = bracketed ? item.find("]:") != std::string_view::npos
+                                  : item.find(':') != std::string_view::npos;
+  auto parsed = parse_listen(has_port ? std::string(item) : std::string(item) + ":9092");
+  if (!parsed || !parsed->enabled) return parsed ? "missing host" : parsed.error();
+  if (parsed->port == 0) return "port must be 1-65535";
+  return "";
+}
+
+void check_kafka(const Config& c) {
+  const bool kafka = c.sink == SinkKind::kKafka;
+  if (kafka && c.kafka_brokers.empty()) {
+    fail("LOGSHIP_KAFKA_BROKERS (--kafka-brokers) is required when LOGSHIP_SINK=kafka: "
+         "a comma-separated list of host:port");
+  }
+  for (const auto& broker : c.kafka_brokers) {
+    if (auto why = broker_problem(broker); !why.empty()) {
+      fail("LOGSHIP_KAFKA_BROKERS: \"" + broker + "\" is not a broker address (" + why +
+           "); expected host:port, [IPv6]:port or host (port 9092), optionally after PROTOCOL://");
+    }
+  }
+  const auto parts = parse_topic_template(c.kafka_topic, /*allow_placeholders=*/true);
+  if (!parts) fail("LOGSHIP_KAFKA_TOPIC: \"" + c.kafka_topic + "\" " + parts.error());
+  const bool templated = std::any_of(parts->begin(), parts->end(), [](const TopicPart& p) {
+    return p.kind != TopicPart::Kind::kText;
+  });
+  if (c.kafka_topic_fallback) {
+    if (auto fb = parse_topic_template(*c.kafka_topic_fallback, false); !fb) {
+      fail("LOGSHIP_KAFKA_TOPIC_FALLBACK: \"" + *c.kafka_topic_fallback + "\" " + fb.error());
+    }
+  } else if (kafka && templated) {
+    // Explicit rather than a silent "logs": with placeholders, a record from
+    // a non-Kubernetes path would otherwise land in a topic nobody chose.
+    fail("LOGSHIP_KAFKA_TOPIC_FALLBACK (--kafka-topic-fallback) is required when LOGSHIP_KAFKA_TOPIC has "
+         "placeholders (\"" + c.kafka_topic + "\"): it names the topic for records without that "
+         "Kubernetes metadata");
+  }
+  std::map<std::string, std::string> seen;  // librdkafka name -> the setting that set it
+  for (const auto& [suffix, value] : c.kafka_options) {
+    const std::string key = "LOGSHIP_KAFKA_OPT_" + suffix;
+    const bool shape_ok = !suffix.empty() && suffix.front() != '_' && suffix.back() != '_' &&
+                          suffix.find("__") == std::string::npos &&
+                          std::all_of(suffix.begin(), suffix.end(), [](char ch) {
+                            return is_digit(ch) || ch == '_' || (ascii_lower(ch) >= 'a' && ascii_lower(ch) <= 'z');
+                          });
+    if (!shape_ok) {
+      fail(key + ": not a librdkafka property name; expected LOGSHIP_KAFKA_OPT_<NAME> with NAME the "
+                 "property in upper case and '_' for '.', e.g. LOGSHIP_KAFKA_OPT_SASL_MECHANISM");
+    }
+    std::string name;
+    const bool from_file = suffix.size() > 5 && iequals(std::string_view(suffix).substr(suffix.size() - 5), "_FILE");
+    for (char ch : std::string_view(suffix).substr(0, suffix.size() - (from_file ? 5 : 0))) {
+      name += ch == '_' ? '.' : ascii_lower(ch);
+    }
+    // Settings with a key of their own: two spellings of one setting would
+    // leave the reader guessing which one wins.
+    if (name == "bootstrap.servers" || name == "metadata.broker.list") {
+      fail(key + ": set the brokers with LOGSHIP_KAFKA_BROKERS");
+    }
+    if (name == "compression.codec" || name == "compression.type") {
+      fail(key + ": set the codec with LOGSHIP_COMPRESSION");
+    }
+    // The sink needs a delivery report for every message to commit checkpoints.
+    if (name == "delivery.report.only.error") {
+      fail(key + ": not supported: logship commits checkpoints from successful delivery reports");
+    }
+    // X and X_FILE (or two spellings of one name) would silently shadow
+    // each other.
+    if (auto [it, added] = seen.emplace(name, key); !added) {
+      fail(key + ": sets the librdkafka property " + name + ", which " + it->second +
+           " already sets; keep one of them");
+    }
+  }
+}
+
+/// Why LOGSHIP_HTTP_URL is not an http(s) URL, or "". A light check of the
+/// shape only (scheme, host, port); the HTTP sink parses it for real.
+std::string http_url_problem(std::string_view url) {
+  std::string_view rest;
+  if (url.size() >= 7 && iequals(url.substr(0, 7), "http://")) {
+    rest = url.substr(7);
+  } else if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
+    rest = url.substr(8);
+  } else {
+    return "the scheme must be http:// or https://";
+  }
+  if (std::any_of(url.begin(), url.end(), [](char ch) { return ch <= ' ' || ch == 0x7f; })) {
+    return "it contains spaces or control characters";
+  }
+  std::string_view authority = rest.substr(0, std::min(rest.find('/'), rest.find('?')));
+  if (authority.find('@') != std::string_view::npos) {
+    return "credentials in the URL are not supported (use LOGSHIP_HTTP_USER and LOGSHIP_HTTP_PASSWORD_FILE)";
+  }
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) return "bad [IPv6] host";
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return "bad [IPv6] host";
+      port = authority.substr(close + 2);
+    }
+  } else {
+    const size_t colon = authority.find(':');
+    if (colon == 0 || authority.empty()) return "missing host";
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (authority.find(':') != std::string_view::npos || !port.empty()) {
+    if (authority.back() == ':' && port.empty()) return "empty port";
+  }
+  if (!port.empty()) {
+    auto n = parse_decimal(port);
+    if (!n || *n == 0 || *n > 65535) return "the port must be 1-65535";
+  }
+  return "";
+}
+
+void check_http(const Config& c) {
+  if (c.sink != SinkKind::kHttp) return;
+  if (c.http_url.empty()) {
+    fail("LOGSHIP_HTTP_URL (--http-url) is required when LOGSHIP_SINK=http: e.g. "
+         "https://loki.example:3100");
+  }
+  if (auto why = http_url_problem(c.http_url); !why.empty()) {
+    fail("LOGSHIP_HTTP_URL: \"" + c.http_url + "\" is not a usable URL: " + why);
+  }
+  const Compression comp = effective_compression(c);
+  if (comp != Compression::kGzip && comp != Compression::kZstd && comp != Compression::kNone) {
+    fail("LOGSHIP_COMPRESSION: \"" + std::string(to_string(comp)) +
+         "\" is not supported by the http sink; expected one of gzip, zstd, none");
+  }
+  if (c.http_concurrency == kHttpConcurrencyInvalid || c.http_concurrency > 256) {
+    fail("LOGSHIP_HTTP_CONCURRENCY: expected adaptive or a decimal number between 1 and 256");
+  }
+  if (c.http_user.has_value() != c.http_password_file.has_value()) {
+    fail("LOGSHIP_HTTP_USER and LOGSHIP_HTTP_PASSWORD_FILE go together: basic auth needs both");
+  }
+  if (c.http_user && c.http_token_file) {
+    fail("LOGSHIP_HTTP_TOKEN_FILE and LOGSHIP_HTTP_USER both set: choose bearer token or basic auth");
+  }
+  if (c.http_cert_file.has_value() != c.http_key_file.has_value()) {
+    fail("LOGSHIP_HTTP_CERT_FILE and LOGSHIP_HTTP_KEY_FILE go together: mutual TLS needs both");
+  }
+  const bool https = c.http_url.size() >= 8 && iequals(std::string_view(c.http_url).substr(0, 8), "https://");
+  if (!https && (c.http_ca_file || c.http_cert_file || c.http_tls_insecure)) {
+    fail("LOGSHIP_HTTP_CA_FILE, LOGSHIP_HTTP_CERT_FILE and LOGSHIP_HTTP_TLS_INSECURE need an https:// "
+         "LOGSHIP_HTTP_URL");
+  }
+  if (c.http_tls_insecure && c.http_ca_file) {
+    fail("LOGSHIP_HTTP_TLS_INSECURE=true and LOGSHIP_HTTP_CA_FILE both set: the CA file would be ignored");
+  }
+  for (const auto& h : c.http_headers) {
+    const size_t eq = h.find('=');
+    const std::string_view name = std::string_view(h).substr(0, eq);
+    // RFC 9110 token characters; names only, as values are secret.
+    const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+      return is_digit(ch) || (ascii_lower(ch) >= 'a' && ascii_lower(ch) <= 'z') ||
+             std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+    });
+    if (eq == std::string::npos || !name_ok) {
+      fail("LOGSHIP_HTTP_HEADERS: an item is not Name=value with a valid header name (values are "
+           "not shown: they may be secret)");
+    }
+  }
+  if (c.http_format == HttpFormat::kElasticsearch) {
+    // Index names: lower case, no spaces or \ / * ? " < > | , #; the
+    // letter after a '%' is a date directive (%Y), not part of the name.
+    for (size_t i = 0; i < c.http_index.size(); ++i) {
+      const char ch = c.http_index[i];
+      if (ch == '%') {
+        ++i;
+        continue;
+      }
+      if ((ch >= 'A' && ch <= 'Z') || std::string_view(" \\/*?\"<>|,#").find(ch) != std::string_view::npos) {
+        fail("LOGSHIP_HTTP_INDEX: \"" + c.http_index + "\" has '" + std::string(1, ch) +
+             "', which Elasticsearch does not allow in index names");
+      }
+    }
+  }
+}
+
 /// Rules that involve more than one setting; they run on the typed Config
 /// after every row parsed, so each value is already known to be in bounds.
 void check_cross_keys(const Config& c) {
   if (c.sink == SinkKind::kFile && c.file_path.empty()) {
     fail("LOGSHIP_FILE_PATH (--file-path) is required when LOGSHIP_SINK=file");
+  }
+  check_kafka(c);
+  check_http(c);
+  if (c.k8s_api && c.node_name.empty()) {
+    fail("LOGSHIP_NODE_NAME (--node-name) is required when LOGSHIP_K8S_API=true "
+         "(set it from the downward API: fieldRef spec.nodeName)");
+  }
+  for (const std::string& source : c.release_from) {
+    const bool ok = source == "image-tag" ||
+                    (source.starts_with("label:") && source.size() > 6) ||
+                    (source.starts_with("annotation:") && source.size() > 11);
+    if (!ok) {
+      fail("LOGSHIP_RELEASE_FROM (--release-from): \"" + source +
+           "\" is not one of label:<key>, annotation:<key>, image-tag");
+    }
   }
   // Two full batches (one filling, one in flight) plus a record being
   // assembled and one being copied must fit, or the pipeline could stall
@@ -702,6 +914,98 @@ std::string_view to_string(InputFormat format) {
 std::string_view to_string(SinkKind sink) { return detail::kSinkNames[static_cast<size_t>(sink)]; }
 std::string_view to_string(LogLevel level) {
   return detail::kLogLevelNames[static_cast<size_t>(level)];
+}
+std::string_view to_string(Compression compression) {
+  return detail::kCompressionNames[static_cast<size_t>(compression)];
+}
+std::string_view to_string(KafkaKey key) { return detail::kKafkaKeyNames[static_cast<size_t>(key)]; }
+std::string_view to_string(HttpFormat format) {
+  return detail::kHttpFormatNames[static_cast<size_t>(format)];
+}
+
+uint32_t parse_http_concurrency(std::string_view text) {
+  if (iequals(text, "adaptive")) return 0;
+  auto n = parse_decimal(text);
+  if (!n || *n == 0) return kHttpConcurrencyInvalid;
+  return static_cast<uint32_t>(std::min<uint64_t>(*n, kHttpConcurrencyInvalid - 1));
+}
+
+Compression effective_compression(const Config& config) {
+  if (config.compression) return *config.compression;
+  if (config.sink == SinkKind::kKafka) return Compression::kZstd;
+  // HTTP: gzip is what every aggregator accepts as Content-Encoding.
+  if (config.sink == SinkKind::kHttp) return Compression::kGzip;
+  return Compression::kNone;
+}
+
+bool is_secret_kafka_option(std::string_view suffix) {
+  // A _FILE entry's value is the path; the sink hides what it reads.
+  if (suffix.size() > 5 && iequals(suffix.substr(suffix.size() - 5), "_FILE")) return false;
+  std::string name;
+  for (char c : suffix) name += c == '_' ? '.' : ascii_lower(c);
+  // Substrings, not exact names: librdkafka grows new credentials
+  // (ssl.keystore.password, sasl.oauthbearer.client.secret, ...) and hiding
+  // a harmless value such as ssl.key.location costs nothing.
+  constexpr std::string_view kMarkers[] = {"password", "secret", "key", "token", "sasl.oauthbearer.config"};
+  return std::any_of(std::begin(kMarkers), std::end(kMarkers),
+                     [&](std::string_view m) { return name.find(m) != std::string::npos; });
+}
+
+bool valid_topic_name(std::string_view topic) {
+  // Kafka's own rule (org.apache.kafka.common.internals.Topic): 1..249 of
+  // [a-zA-Z0-9._-], and not "." or "..".
+  if (topic.empty() || topic.size() > 249 || topic == "." || topic == "..") return false;
+  return std::all_of(topic.begin(), topic.end(), [](char c) {
+    return is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z') || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::expected<std::vector<TopicPart>, std::string> parse_topic_template(std::string_view topic,
+                                                                        bool allow_placeholders) {
+  constexpr std::pair<std::string_view, TopicPart::Kind> kPlaceholders[] = {
+      {"{namespace}", TopicPart::Kind::kNamespace},
+      {"{pod}", TopicPart::Kind::kPod},
+      {"{container}", TopicPart::Kind::kContainer},
+  };
+  std::vector<TopicPart> parts;
+  size_t pos = 0;
+  while (pos < topic.size()) {
+    if (topic[pos] == '{') {
+      bool known = false;
+      for (const auto& [word, kind] : kPlaceholders) {
+        if (topic.substr(pos).starts_with(word)) {
+          if (!allow_placeholders) return std::unexpected("must not contain placeholders such as " + std::string(word));
+          parts.push_back(TopicPart{.kind = kind, .text = {}});
+          pos += word.size();
+          known = true;
+          break;
+        }
+      }
+      if (!known) {
+        const size_t close = topic.find('}', pos);
+        const std::string what(topic.substr(pos, close == std::string_view::npos ? 1 : close - pos + 1));
+        return std::unexpected("has an unknown placeholder \"" + what +
+                               "\"; the placeholders are {namespace}, {pod} and {container}");
+      }
+      continue;
+    }
+    const size_t next = std::min(topic.find('{', pos), topic.size());
+    const std::string_view text = topic.substr(pos, next - pos);
+    for (char c : text) {
+      if (!(is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z') || c == '.' || c == '_' || c == '-')) {
+        return std::unexpected("has the character '" + std::string(1, c) +
+                               "', which Kafka does not allow in topic names (A-Z a-z 0-9 . _ -)");
+      }
+    }
+    parts.push_back(TopicPart{.kind = TopicPart::Kind::kText, .text = std::string(text)});
+    pos = next;
+  }
+  const bool templated = std::any_of(parts.begin(), parts.end(),
+                                     [](const TopicPart& p) { return p.kind != TopicPart::Kind::kText; });
+  if (!templated && !valid_topic_name(topic)) {
+    return std::unexpected("is not a valid topic name (1 to 249 of A-Z a-z 0-9 . _ -, not \".\" or \"..\")");
+  }
+  return parts;
 }
 
 }  // namespace logship::config

@@ -85,6 +85,244 @@ constexpr KeySpec kKeys[] = {
         },
     },
     {
+        // No fixed default: each sink has its own (zstd for Kafka; the HTTP
+        // sink will default to gzip), resolved by effective_compression(),
+        // which is also what --check-config shows.
+        .env = "LOGSHIP_COMPRESSION",
+        .kind = Kind::kEnum,
+        .choices = kCompressionNames,
+        .help = "Payload compression of network sinks; unset: the sink's default (kafka: zstd; "
+                "http: gzip, which also takes zstd and none).",
+        .store = [](Config& c, Value&& v) {
+          if (auto* n = std::get_if<uint64_t>(&v)) c.compression = static_cast<Compression>(*n);
+          else c.compression.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (!c.compression && c.sink != SinkKind::kKafka && c.sink != SinkKind::kHttp) {
+            return std::monostate{};
+          }
+          return uint64_t(effective_compression(c));
+        },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_BROKERS",
+        .kind = Kind::kList,
+        .help = "Kafka bootstrap brokers, host:port,...; required when LOGSHIP_SINK=kafka.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* l = std::get_if<std::vector<std::string>>(&v)) c.kafka_brokers = std::move(*l);
+          else c.kafka_brokers.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.kafka_brokers.empty()) return std::monostate{};
+          return c.kafka_brokers;
+        },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_TOPIC",
+        .kind = Kind::kString,
+        .default_text = "logs",
+        .help = "Kafka topic; {namespace}, {pod} and {container} are filled per record.",
+        .store = [](Config& c, Value&& v) { c.kafka_topic = take_string(std::move(v)); },
+        .fetch = [](const Config& c) -> Value { return c.kafka_topic; },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_TOPIC_FALLBACK",
+        .kind = Kind::kString,
+        .help = "Topic for records without the metadata a LOGSHIP_KAFKA_TOPIC placeholder needs; "
+                "required when it has placeholders.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.kafka_topic_fallback = std::move(*s);
+          else c.kafka_topic_fallback.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.kafka_topic_fallback) return *c.kafka_topic_fallback;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_KEY",
+        .kind = Kind::kEnum,
+        .default_text = "none",
+        .choices = kKafkaKeyNames,
+        .help = "Kafka message key: none (sticky partitioner), trace_id, pod (namespace/pod) or "
+                "container (namespace/pod/container, keeps a container's lines in order).",
+        .store = [](Config& c, Value&& v) { c.kafka_key = static_cast<KafkaKey>(take_number(v)); },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.kafka_key); },
+    },
+    {
+        .env = "LOGSHIP_KAFKA_OPT_",
+        .kind = Kind::kPrefix,
+        .help = "Any librdkafka property: LOGSHIP_KAFKA_OPT_SASL_MECHANISM=SCRAM-SHA-512 sets "
+                "sasl.mechanism; a _FILE suffix reads the value from that file (secrets).",
+        .store_entries = [](Config& c, Entries&& e) { c.kafka_options = std::move(e); },
+        .fetch_entries = [](const Config& c) -> Entries { return c.kafka_options; },
+        .entry_secret = is_secret_kafka_option,
+    },
+    // HTTP sink (sinks/http/README.md). Secrets come from files, so only
+    // paths are shown; LOGSHIP_HTTP_HEADERS is hidden whole because extra
+    // headers usually carry API keys.
+    {
+        .env = "LOGSHIP_HTTP_URL",
+        .kind = Kind::kString,
+        .help = "HTTP sink endpoint, http:// or https://; required when LOGSHIP_SINK=http. Without a "
+                "path the format's standard one is used (/loki/api/v1/push, /_bulk, ...).",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_url = std::move(*s);
+          else c.http_url.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_url.empty()) return std::monostate{};
+          return c.http_url;
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_FORMAT",
+        .kind = Kind::kEnum,
+        .default_text = "ndjson",
+        .choices = kHttpFormatNames,
+        .help = "HTTP request body: ndjson (records as they are), loki (push API), elasticsearch "
+                "(_bulk), splunk_hec (HEC events) or otlp (OTLP/HTTP JSON logs).",
+        .store = [](Config& c, Value&& v) { c.http_format = static_cast<HttpFormat>(take_number(v)); },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.http_format); },
+    },
+    {
+        .env = "LOGSHIP_HTTP_INDEX",
+        .kind = Kind::kString,
+        .default_text = "logship-%Y.%m.%d",
+        .help = "elasticsearch: target index; {namespace} and the record's UTC date (%Y, %m, %d) "
+                "are filled per record.",
+        .store = [](Config& c, Value&& v) { c.http_index = take_string(std::move(v)); },
+        .fetch = [](const Config& c) -> Value { return c.http_index; },
+    },
+    {
+        .env = "LOGSHIP_HTTP_TOKEN_FILE",
+        .kind = Kind::kPath,
+        .help = "File holding the bearer token (splunk_hec: the HEC token); read at start.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_token_file = std::move(*s);
+          else c.http_token_file.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_token_file) return *c.http_token_file;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_USER",
+        .kind = Kind::kString,
+        .help = "Basic-auth user; needs LOGSHIP_HTTP_PASSWORD_FILE.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_user = std::move(*s);
+          else c.http_user.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_user) return *c.http_user;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_PASSWORD_FILE",
+        .kind = Kind::kPath,
+        .help = "File holding the basic-auth password; read at start.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_password_file = std::move(*s);
+          else c.http_password_file.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_password_file) return *c.http_password_file;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_HEADERS",
+        .kind = Kind::kList,
+        .secret = true,
+        .help = "Extra request headers, Name=value,...: e.g. X-Scope-OrgID=team-a.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* l = std::get_if<std::vector<std::string>>(&v)) c.http_headers = std::move(*l);
+          else c.http_headers.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_headers.empty()) return std::monostate{};
+          return c.http_headers;
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_CA_FILE",
+        .kind = Kind::kPath,
+        .help = "PEM CA bundle that verifies the server's certificate (default: the system CAs).",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_ca_file = std::move(*s);
+          else c.http_ca_file.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_ca_file) return *c.http_ca_file;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_CERT_FILE",
+        .kind = Kind::kPath,
+        .help = "PEM client certificate (chain) for mutual TLS; needs LOGSHIP_HTTP_KEY_FILE.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_cert_file = std::move(*s);
+          else c.http_cert_file.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_cert_file) return *c.http_cert_file;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_KEY_FILE",
+        .kind = Kind::kPath,
+        .help = "PEM private key of LOGSHIP_HTTP_CERT_FILE.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.http_key_file = std::move(*s);
+          else c.http_key_file.reset();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_key_file) return *c.http_key_file;
+          return std::monostate{};
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_TLS_INSECURE",
+        .kind = Kind::kBool,
+        .default_text = "false",
+        .help = "https: do not verify the server's certificate or name (logged as a warning).",
+        .store = [](Config& c, Value&& v) { c.http_tls_insecure = std::get<bool>(v); },
+        .fetch = [](const Config& c) -> Value { return c.http_tls_insecure; },
+    },
+    {
+        .env = "LOGSHIP_HTTP_CONCURRENCY",
+        .kind = Kind::kString,
+        .default_text = "adaptive",
+        .help = "Requests in flight: adaptive (AIMD on latency, 429, 503 and timeouts; 1 to 32) or a "
+                "fixed number 1 to 256.",
+        .store = [](Config& c, Value&& v) {
+          // "adaptive" -> 0, a decimal number -> itself; anything else ->
+          // kHttpConcurrencyInvalid, which check_cross_keys rejects with the
+          // accepted syntax.
+          c.http_concurrency = parse_http_concurrency(take_string(std::move(v)));
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.http_concurrency == 0) return std::string("adaptive");
+          return std::to_string(c.http_concurrency);
+        },
+    },
+    {
+        .env = "LOGSHIP_HTTP_TIMEOUT_MS",
+        .kind = Kind::kInteger,
+        .default_text = "30000",
+        .min = 100,
+        .max = 600000,
+        .help = "HTTP sink: milliseconds for connecting or for one request's response; then it is "
+                "retried.",
+        .store = [](Config& c, Value&& v) { c.http_timeout = std::chrono::milliseconds(take_number(v)); },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.http_timeout.count()); },
+    },
+    {
         .env = "LOGSHIP_MAX_RECORD_BYTES",
         .kind = Kind::kSize,
         .default_text = "1MiB",
@@ -208,13 +446,92 @@ constexpr KeySpec kKeys[] = {
         },
         .fetch = [](const Config& c) -> Value { return uint64_t(c.rotate_wait.count()); },
     },
-    // Pass-through families go here as one row each, e.g. when the Kafka sink
-    // lands (needs a `std::map<std::string, std::string> kafka_options` field):
-    //   {.env = "LOGSHIP_KAFKA_OPT_", .kind = Kind::kPrefix,
-    //    .help = "librdkafka property, e.g. LOGSHIP_KAFKA_OPT_BATCH_SIZE=…",
-    //    .store_entries = [](Config& c, Entries&& e) { c.kafka_options = …; },
-    //    .fetch_entries = [](const Config& c) { return …; }},
-    // Rows for secrets (SASL passwords, tokens) set `.secret = true`.
+    {
+        .env = "LOGSHIP_K8S_API",
+        .kind = Kind::kBool,
+        .default_text = "false",
+        .help = "Enrich records with pod metadata from the Kubernetes API (in-cluster config; "
+                "list and watch the pods of LOGSHIP_NODE_NAME).",
+        .store = [](Config& c, Value&& v) { c.k8s_api = std::get<bool>(v); },
+        .fetch = [](const Config& c) -> Value { return c.k8s_api; },
+    },
+    {
+        .env = "LOGSHIP_NODE_NAME",
+        .kind = Kind::kString,
+        .help = "This node's name (from the downward API: spec.nodeName); required with LOGSHIP_K8S_API.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* s = std::get_if<std::string>(&v)) c.node_name = std::move(*s);
+          else c.node_name.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.node_name.empty()) return std::monostate{};
+          return c.node_name;
+        },
+    },
+    {
+        .env = "LOGSHIP_K8S_LABELS",
+        .kind = Kind::kList,
+        .help = "Pod labels added to records: names, or prefixes ending in '*'; none by default.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* l = std::get_if<std::vector<std::string>>(&v)) c.k8s_labels = std::move(*l);
+          else c.k8s_labels.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.k8s_labels.empty()) return std::monostate{};
+          return c.k8s_labels;
+        },
+    },
+    {
+        .env = "LOGSHIP_K8S_ANNOTATIONS",
+        .kind = Kind::kList,
+        .help = "Pod annotations added to records: names, or prefixes ending in '*'; none by default.",
+        .store = [](Config& c, Value&& v) {
+          if (auto* l = std::get_if<std::vector<std::string>>(&v)) c.k8s_annotations = std::move(*l);
+          else c.k8s_annotations.clear();
+        },
+        .fetch = [](const Config& c) -> Value {
+          if (c.k8s_annotations.empty()) return std::monostate{};
+          return c.k8s_annotations;
+        },
+    },
+    {
+        .env = "LOGSHIP_RELEASE_FROM",
+        .kind = Kind::kList,
+        .default_text = "label:app.kubernetes.io/version,annotation:logship.io/release,image-tag",
+        .help = "Where a record's release comes from with LOGSHIP_K8S_API, first present wins: "
+                "label:<key>, annotation:<key>, image-tag. LOGSHIP_RELEASE overrides.",
+        .store = [](Config& c, Value&& v) {
+          c.release_from = std::get<std::vector<std::string>>(std::move(v));
+        },
+        .fetch = [](const Config& c) -> Value { return c.release_from; },
+    },
+    {
+        .env = "LOGSHIP_K8S_WAIT_MS",
+        .kind = Kind::kInteger,
+        .default_text = "500",
+        .min = 0,
+        .max = 60000,
+        .help = "How long a new file's records wait for its pod to reach the metadata cache "
+                "before shipping with path metadata only.",
+        .store = [](Config& c, Value&& v) { c.k8s_wait = std::chrono::milliseconds(take_number(v)); },
+        .fetch = [](const Config& c) -> Value { return uint64_t(c.k8s_wait.count()); },
+    },
+    {
+        .env = "LOGSHIP_K8S_TOKEN_FILE",
+        .kind = Kind::kPath,
+        .default_text = "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        .help = "Service-account token for the Kubernetes API (re-read when it rotates).",
+        .store = [](Config& c, Value&& v) { c.k8s_token_file = take_string(std::move(v)); },
+        .fetch = [](const Config& c) -> Value { return c.k8s_token_file; },
+    },
+    {
+        .env = "LOGSHIP_K8S_CA_FILE",
+        .kind = Kind::kPath,
+        .default_text = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+        .help = "CA bundle that signs the Kubernetes API server's certificate.",
+        .store = [](Config& c, Value&& v) { c.k8s_ca_file = take_string(std::move(v)); },
+        .fetch = [](const Config& c) -> Value { return c.k8s_ca_file; },
+    },
 };
 
 }  // namespace

@@ -35,8 +35,8 @@ enum class Kind : uint8_t {
   /// A pass-through family such as LOGSHIP_KAFKA_OPT_*: `env` is the prefix
   /// (ending in '_'), every LOGSHIP_<prefix><SUFFIX> variable and matching
   /// --<prefix>-<suffix> flag is collected unparsed into Entries keyed by
-  /// SUFFIX, and handed to `store_entries` (which maps e.g.
-  /// BOOTSTRAP_SERVERS to the library's own name). No row uses it yet.
+  /// SUFFIX, and handed to `store_entries` (the consumer maps e.g.
+  /// SASL_MECHANISM to the library's own name). Used by LOGSHIP_KAFKA_OPT_.
   kPrefix,
 };
 
@@ -65,12 +65,20 @@ struct KeySpec {
   Value (*fetch)(const Config&) = nullptr;
   void (*store_entries)(Config&, Entries&&) = nullptr;  ///< kPrefix only
   Entries (*fetch_entries)(const Config&) = nullptr;     ///< kPrefix only
+  /// kPrefix only: whether one entry (by SUFFIX) is secret, for families
+  /// where only some members are (a password among tuning knobs). `secret`
+  /// still hides every entry when set.
+  bool (*entry_secret)(std::string_view suffix) = nullptr;
 };
 
 /// Enum spellings in enum order; to_string() and the table share them so the
 /// index stored in a Value always matches the enumerator.
 inline constexpr std::string_view kInputFormatNames[] = {"auto", "cri", "docker", "raw"};
-inline constexpr std::string_view kSinkNames[] = {"stdout", "file"};
+inline constexpr std::string_view kSinkNames[] = {"stdout", "file", "kafka", "http"};
+inline constexpr std::string_view kCompressionNames[] = {"zstd", "lz4", "gzip", "snappy", "none"};
+inline constexpr std::string_view kKafkaKeyNames[] = {"none", "trace_id", "pod", "container"};
+inline constexpr std::string_view kHttpFormatNames[] = {"ndjson", "loki", "elasticsearch", "splunk_hec",
+                                                        "otlp"};
 inline constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
 inline constexpr std::string_view kReadFromNames[] = {"head", "tail"};
 

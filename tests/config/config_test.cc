@@ -230,9 +230,9 @@ TEST_CASE("missing flag values", "[config]") {
 
 TEST_CASE("enums", "[config]") {
   CHECK_THAT(env_error("LOGSHIP_SINK", "kafak"),
-             Equals("LOGSHIP_SINK: \"kafak\" is not one of stdout, file"));
+             Equals("LOGSHIP_SINK: \"kafak\" is not one of stdout, file, kafka, http"));
   CHECK_THAT(error_of({"--sink=kafak"}),
-             Equals("LOGSHIP_SINK (flag --sink): \"kafak\" is not one of stdout, file"));
+             Equals("LOGSHIP_SINK (flag --sink): \"kafak\" is not one of stdout, file, kafka, http"));
   CHECK_THAT(env_error("LOGSHIP_INPUT_FORMAT", "json"),
              Contains("LOGSHIP_INPUT_FORMAT: \"json\" is not one of auto, cri, docker, raw"));
   CHECK_THAT(env_error("LOGSHIP_LOG_LEVEL", "trace"),
@@ -460,6 +460,24 @@ TEST_CASE("render_effective", "[config]") {
           "LOGSHIP_RELEASE=\n"
           "LOGSHIP_SINK=stdout\n"
           "LOGSHIP_FILE_PATH=\n"
+          "LOGSHIP_COMPRESSION=\n"
+          "LOGSHIP_KAFKA_BROKERS=\n"
+          "LOGSHIP_KAFKA_TOPIC=logs\n"
+          "LOGSHIP_KAFKA_TOPIC_FALLBACK=\n"
+          "LOGSHIP_KAFKA_KEY=none\n"
+          "LOGSHIP_HTTP_URL=\n"
+          "LOGSHIP_HTTP_FORMAT=ndjson\n"
+          "LOGSHIP_HTTP_INDEX=logship-%Y.%m.%d\n"
+          "LOGSHIP_HTTP_TOKEN_FILE=\n"
+          "LOGSHIP_HTTP_USER=\n"
+          "LOGSHIP_HTTP_PASSWORD_FILE=\n"
+          "LOGSHIP_HTTP_HEADERS=\n"
+          "LOGSHIP_HTTP_CA_FILE=\n"
+          "LOGSHIP_HTTP_CERT_FILE=\n"
+          "LOGSHIP_HTTP_KEY_FILE=\n"
+          "LOGSHIP_HTTP_TLS_INSECURE=false\n"
+          "LOGSHIP_HTTP_CONCURRENCY=adaptive\n"
+          "LOGSHIP_HTTP_TIMEOUT_MS=30000\n"
           "LOGSHIP_MAX_RECORD_BYTES=1048576\n"
           "LOGSHIP_MEMORY_LIMIT=67108864\n"
           "LOGSHIP_BATCH_MAX_BYTES=1048576\n"
@@ -471,7 +489,15 @@ TEST_CASE("render_effective", "[config]") {
           "LOGSHIP_READ_FROM=head\n"
           "LOGSHIP_MAX_OPEN_FILES=1024\n"
           "LOGSHIP_SHUTDOWN_TIMEOUT_MS=25000\n"
-          "LOGSHIP_ROTATE_WAIT_MS=5000\n");
+          "LOGSHIP_ROTATE_WAIT_MS=5000\n"
+          "LOGSHIP_K8S_API=false\n"
+          "LOGSHIP_NODE_NAME=\n"
+          "LOGSHIP_K8S_LABELS=\n"
+          "LOGSHIP_K8S_ANNOTATIONS=\n"
+          "LOGSHIP_RELEASE_FROM=label:app.kubernetes.io/version,annotation:logship.io/release,image-tag\n"
+          "LOGSHIP_K8S_WAIT_MS=500\n"
+          "LOGSHIP_K8S_TOKEN_FILE=/var/run/secrets/kubernetes.io/serviceaccount/token\n"
+          "LOGSHIP_K8S_CA_FILE=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n");
   }
   SECTION("canonical forms of set values") {
     const Config c = load_config({"--input-paths", "/a/*.log , /b/*.log", "--input-format=CRI",
@@ -547,7 +573,7 @@ TEST_CASE("help_text lists every setting on one line", "[config]") {
       {"LOGSHIP_INPUT_FORMAT", "--input-format=<auto|cri|docker|raw>"},
       {"LOGSHIP_STATE_DIR", "--state-dir=<path>"},
       {"LOGSHIP_RELEASE", "--release=<string>"},
-      {"LOGSHIP_SINK", "--sink=<stdout|file>"},
+      {"LOGSHIP_SINK", "--sink=<stdout|file|kafka|http>"},
       {"LOGSHIP_FILE_PATH", "--file-path=<path>"},
       {"LOGSHIP_MAX_RECORD_BYTES", "--max-record-bytes=<size>"},
       {"LOGSHIP_MEMORY_LIMIT", "--memory-limit=<size>"},
@@ -708,8 +734,13 @@ TEST_CASE("engine: flag names derive from env names", "[config]") {
     INFO(spec.env);
     CHECK(spec.env.starts_with("LOGSHIP_"));
     CHECK_FALSE(spec.help.empty());
-    CHECK(spec.store != nullptr);
-    CHECK(spec.fetch != nullptr);
+    if (spec.kind == detail::Kind::kPrefix) {
+      CHECK(spec.store_entries != nullptr);
+      CHECK(spec.fetch_entries != nullptr);
+    } else {
+      CHECK(spec.store != nullptr);
+      CHECK(spec.fetch != nullptr);
+    }
   }
 }
 
@@ -734,4 +765,22 @@ TEST_CASE("follow-mode settings", "[config]") {
   CHECK_THAT(error_of({"--max-open-files=0"}), Contains("LOGSHIP_MAX_OPEN_FILES"));
   CHECK_THAT(error_of({"--rescan-ms=5"}), Contains("LOGSHIP_RESCAN_MS"));
   CHECK_THAT(error_of({"--shutdown-timeout-ms=soon"}), Contains("LOGSHIP_SHUTDOWN_TIMEOUT_MS"));
+}
+
+TEST_CASE("kubernetes API settings", "[config]") {
+  const Config d = load_config({});
+  CHECK_FALSE(d.k8s_api);
+  CHECK(d.k8s_labels.empty());
+  CHECK(d.release_from == std::vector<std::string>{"label:app.kubernetes.io/version",
+                                                   "annotation:logship.io/release", "image-tag"});
+  CHECK(d.k8s_wait == std::chrono::milliseconds(500));
+  const Config c = load_config({"--k8s-api", "--node-name=node-1", "--k8s-labels=app,team.io/*"},
+                               {{"LOGSHIP_RELEASE_FROM", "annotation:x/y,image-tag"}});
+  CHECK(c.k8s_api);
+  CHECK(c.node_name == "node-1");
+  CHECK(c.k8s_labels == std::vector<std::string>{"app", "team.io/*"});
+  CHECK(c.release_from == std::vector<std::string>{"annotation:x/y", "image-tag"});
+  CHECK_THAT(error_of({"--k8s-api"}), Contains("LOGSHIP_NODE_NAME"));
+  CHECK_THAT(error_of({"--release-from=label:"}), Contains("LOGSHIP_RELEASE_FROM"));
+  CHECK_THAT(error_of({"--release-from=git-sha"}), Contains("LOGSHIP_RELEASE_FROM"));
 }

@@ -1,0 +1,180 @@
+#include "sinks/http/http_config.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/fakes/temp_dir.h"
+
+using namespace logship;
+using namespace logship::sinks::http;
+using logship::testing::TempDir;
+using logship::testing::write_file;
+
+namespace {
+
+config::Config base(const std::string& state) {
+  config::Config c;
+  c.sink = config::SinkKind::kHttp;
+  c.http_url = "https://logs.example";
+  c.http_index = "logship-%Y.%m.%d";
+  c.state_dir = state;
+  c.http_timeout = std::chrono::milliseconds(30000);
+  return c;
+}
+
+std::string header(const HttpSinkOptions& o, std::string_view name) {
+  for (const auto& [n, v] : o.headers) {
+    if (n == name) return v;
+  }
+  return "<absent>";
+}
+
+}  // namespace
+
+TEST_CASE("base64 and basic auth (RFC 4648, RFC 7617)", "[http][config]") {
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("foobar") == "Zm9vYmFy");
+  CHECK(base64(std::string("\xff\x00\x80", 3)) == "/wCA");
+  CHECK(basic_auth("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+}
+
+TEST_CASE("extra headers", "[http][config]") {
+  auto h = parse_extra_headers({"X-Scope-OrgID=team-a", "X-Empty=", "X-Eq=a=b", "X-Space= v"});
+  REQUIRE(h);
+  REQUIRE(h->size() == 4);
+  CHECK((*h)[0] == std::pair<std::string, std::string>("X-Scope-OrgID", "team-a"));
+  CHECK((*h)[1].second.empty());
+  CHECK((*h)[2].second == "a=b");
+  CHECK((*h)[3].second == "v");
+  for (const char* bad : {"NoEquals", "=v", "Bad Name=v", "Content-Type=text/plain", "host=x", "X-A=a\r\nX-B: b"}) {
+    INFO(bad);
+    auto r = parse_extra_headers({bad});
+    REQUIRE_FALSE(r);
+    // The value of a header is never echoed (it may be a key).
+    CHECK(r.error().message.find("X-B: b") == std::string::npos);
+  }
+}
+
+TEST_CASE("options: default paths per format, auth schemes, secrets from files", "[http][config]") {
+  TempDir dir;
+  write_file(dir.path + "/token", "tok-123\n");
+  write_file(dir.path + "/password", "pw\n");
+  auto c = base(dir.path);
+
+  c.http_format = config::HttpFormat::kLoki;
+  auto o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(o->url.target == "/loki/api/v1/push");
+  CHECK(o->codec == codec::Codec::kGzip);  // the http default
+  CHECK(o->dead_letter_path == dir.path + "/http-dead-letter.ndjson");
+  CHECK(o->max_attempts == 0);  // follow mode: until delivered
+
+  c.http_format = config::HttpFormat::kOtlp;
+  c.http_url = "http://collector:4318/custom/path";
+  c.oneshot = true;
+  o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(o->url.target == "/custom/path");  // an explicit path wins
+  CHECK(o->max_attempts > 0);
+
+  c.http_url = "https://hec.example:8088";
+  c.http_format = config::HttpFormat::kSplunkHec;
+  c.http_token_file = dir.path + "/token";
+  o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(o->url.target == "/services/collector/event");
+  CHECK(header(*o, "Authorization") == "Splunk tok-123");
+
+  c.http_format = config::HttpFormat::kElasticsearch;
+  o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(o->url.target == "/_bulk");
+  CHECK(header(*o, "Authorization") == "Bearer tok-123");
+
+  c.http_token_file.reset();
+  c.http_user = "elastic";
+  c.http_password_file = dir.path + "/password";
+  c.compression = config::Compression::kZstd;
+  o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(header(*o, "Authorization") == basic_auth("elastic", "pw"));
+  CHECK(o->codec == codec::Codec::kZstd);
+
+  // Authorization twice would be ambiguous.
+  c.http_headers = {"Authorization=ApiKey abc"};
+  CHECK_FALSE(options_from_config(c));
+  c.http_user.reset();
+  c.http_password_file.reset();
+  o = options_from_config(c);
+  REQUIRE(o);
+  CHECK(header(*o, "Authorization") == "ApiKey abc");
+}
+
+TEST_CASE("secret files: missing, empty, multi-line", "[http][config]") {
+  TempDir dir;
+  auto missing = read_secret_file(dir.path + "/nope", "LOGSHIP_HTTP_TOKEN_FILE");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("LOGSHIP_HTTP_TOKEN_FILE") == 0);
+  write_file(dir.path + "/empty", "\n");
+  CHECK_FALSE(read_secret_file(dir.path + "/empty", "K"));
+  write_file(dir.path + "/two", "line1\nline2\n");
+  auto two = read_secret_file(dir.path + "/two", "K");
+  REQUIRE_FALSE(two);
+  CHECK(two.error().message.find("line1") == std::string::npos);
+  write_file(dir.path + "/ok", "  spaced-token \t\r\n");
+  CHECK(read_secret_file(dir.path + "/ok", "K") == "  spaced-token");
+}
+
+TEST_CASE("config: LOGSHIP_HTTP_* keys load and cross-check", "[http][config]") {
+  using config::load;
+  const std::map<std::string, std::string> ok = {
+      {"LOGSHIP_SINK", "http"}, {"LOGSHIP_HTTP_URL", "https://es.example:9200"},
+      {"LOGSHIP_HTTP_FORMAT", "elasticsearch"}, {"LOGSHIP_HTTP_CONCURRENCY", "8"},
+      {"LOGSHIP_HTTP_HEADERS", "X-A=1,X-B=2"}, {"LOGSHIP_HTTP_INDEX", "logs-{namespace}-%Y.%m"}};
+  auto loaded = load({}, ok);
+  const config::Config& c = loaded.config;
+  CHECK(c.sink == config::SinkKind::kHttp);
+  CHECK(c.http_format == config::HttpFormat::kElasticsearch);
+  CHECK(c.http_concurrency == 8);
+  CHECK(c.http_headers == std::vector<std::string>{"X-A=1", "X-B=2"});
+  CHECK(c.http_timeout == std::chrono::milliseconds(30000));
+  CHECK(config::effective_compression(c) == config::Compression::kGzip);
+  const std::string shown = config::render_effective(c);
+  CHECK(shown.find("LOGSHIP_HTTP_HEADERS=<redacted>") != std::string::npos);
+  CHECK(shown.find("LOGSHIP_COMPRESSION=gzip") != std::string::npos);
+  CHECK(shown.find("LOGSHIP_HTTP_CONCURRENCY=8") != std::string::npos);
+
+  CHECK(load({}, {{"LOGSHIP_SINK", "http"}, {"LOGSHIP_HTTP_URL", "http://x"}}).config.http_concurrency == 0);
+  CHECK(config::parse_http_concurrency("Adaptive") == 0);
+  CHECK(config::parse_http_concurrency("0") == config::kHttpConcurrencyInvalid);
+  CHECK(config::parse_http_concurrency("4x") == config::kHttpConcurrencyInvalid);
+
+  const auto refused = [&](std::map<std::string, std::string> env, std::string_view needle) {
+    env.emplace("LOGSHIP_SINK", "http");
+    env.emplace("LOGSHIP_HTTP_URL", "https://h");
+    try {
+      (void)load({}, env);
+    } catch (const config::ConfigError& e) {
+      INFO(e.what());
+      CHECK(std::string_view(e.what()).find(needle) != std::string_view::npos);
+      return;
+    }
+    FAIL("accepted");
+  };
+  refused({{"LOGSHIP_HTTP_URL", "h:80"}}, "LOGSHIP_HTTP_URL");
+  refused({{"LOGSHIP_COMPRESSION", "snappy"}}, "not supported by the http sink");
+  refused({{"LOGSHIP_HTTP_CONCURRENCY", "257"}}, "LOGSHIP_HTTP_CONCURRENCY");
+  refused({{"LOGSHIP_HTTP_TOKEN_FILE", "/t"}, {"LOGSHIP_HTTP_USER", "u"}, {"LOGSHIP_HTTP_PASSWORD_FILE", "/p"}},
+          "choose bearer token or basic auth");
+  refused({{"LOGSHIP_HTTP_KEY_FILE", "/k"}}, "LOGSHIP_HTTP_CERT_FILE");
+  refused({{"LOGSHIP_HTTP_TLS_INSECURE", "true"}, {"LOGSHIP_HTTP_CA_FILE", "/ca"}}, "ignored");
+  refused({{"LOGSHIP_HTTP_FORMAT", "elasticsearch"}, {"LOGSHIP_HTTP_INDEX", "Logs"}}, "LOGSHIP_HTTP_INDEX");
+  try {
+    (void)load({}, {{"LOGSHIP_SINK", "http"}});
+    FAIL("accepted without a URL");
+  } catch (const config::ConfigError& e) {
+    CHECK(std::string_view(e.what()).find("LOGSHIP_HTTP_URL") != std::string_view::npos);
+  }
+}

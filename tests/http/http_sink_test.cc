@@ -1,0 +1,361 @@
+#include "sinks/http/http_sink.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "sinks/codec/compressor.h"
+#include "tests/fakes/temp_dir.h"
+
+using namespace logship;
+using namespace logship::sinks::http;
+using logship::testing::read_file;
+using logship::testing::TempDir;
+
+namespace {
+
+/// A loopback HTTP/1.1 server on port 0 with scripted answers: each request
+/// gets the answer `respond` returns for it (status line and headers, body).
+class TestServer {
+ public:
+  struct Request {
+    std::string head;
+    std::string body;
+  };
+  using Responder = std::function<std::string(const Request&, size_t index)>;
+
+  explicit TestServer(Responder respond) : respond_(std::move(respond)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~TestServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  [[nodiscard]] uint16_t port() const { return port_; }
+  std::vector<Request> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  void run() {
+    std::vector<int> clients;
+    std::map<int, std::string> buffers;
+    while (!stop_) {
+      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      for (int c : clients) fds.push_back({c, POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) clients.push_back(::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC));
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+        const int c = fds[i].fd;
+        char buf[65536];
+        const ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) {
+          ::close(c);
+          std::erase(clients, c);
+          buffers.erase(c);
+          continue;
+        }
+        std::string& b = buffers[c];
+        b.append(buf, static_cast<size_t>(n));
+        for (;;) {
+          const size_t end = b.find("\r\n\r\n");
+          if (end == std::string::npos) break;
+          Request r;
+          r.head = b.substr(0, end);
+          size_t length = 0;
+          if (auto at = r.head.find("Content-Length: "); at != std::string::npos) {
+            length = std::stoul(r.head.substr(at + 16));
+          }
+          if (b.size() < end + 4 + length) break;
+          r.body = b.substr(end + 4, length);
+          b.erase(0, end + 4 + length);
+          size_t index;
+          {
+            std::lock_guard lock(mu_);
+            index = requests_.size();
+            requests_.push_back(r);
+          }
+          const std::string answer = respond_(r, index);
+          [[maybe_unused]] ssize_t w = ::write(c, answer.data(), answer.size());
+        }
+      }
+    }
+    for (int c : clients) ::close(c);
+  }
+
+  Responder respond_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Request> requests_;
+};
+
+std::string answer(int status, std::string_view body = "", std::string_view extra = "") {
+  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra) + "\r\n" + std::string(body);
+}
+
+class Listener final : public DeliveryListener {
+ public:
+  void on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) override {
+    std::lock_guard lock(mu);
+    reports.push_back({batch->seq, status, std::string(error)});
+    cv.notify_all();
+  }
+  void wait_for(size_t n) {
+    std::unique_lock lock(mu);
+    REQUIRE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return reports.size() >= n; }));
+  }
+  struct Report {
+    uint64_t seq;
+    DeliveryStatus status;
+    std::string error;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Report> reports;
+};
+
+BatchPtr make_batch(uint64_t seq, int records) {
+  auto b = std::make_unique<Batch>();
+  b->seq = seq;
+  for (int i = 0; i < records; ++i) {
+    b->data() += R"({"ts":"2026-11-26T13:08:04Z","stream":"stdout","log":{"seq":)" + std::to_string(i) + "}}";
+    b->end_record();
+  }
+  return b;
+}
+
+HttpSinkOptions options(uint16_t port, const std::string& state) {
+  HttpSinkOptions o;
+  o.url = *parse_url("http://127.0.0.1:" + std::to_string(port) + "/ingest");
+  o.codec = codec::Codec::kGzip;
+  o.headers = {{"X-Tenant", "t1"}};
+  o.concurrency = 1;
+  o.retry_base = std::chrono::milliseconds(5);
+  o.timeout = std::chrono::milliseconds(5000);
+  o.dead_letter_path = state + "/dead.ndjson";
+  return o;
+}
+
+double metric(const Sink& sink, std::string_view name, std::string_view label = {}) {
+  double v = -1;
+  sink.collect_metrics([&](const Sink::MetricSample& s) {
+    if (s.name == name && (label.empty() || s.label_value == label)) v = s.value;
+  });
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("delivers a batch: compressed body, headers, keep-alive", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t) { return answer(200); });
+  auto sink = HttpSink::create(options(server.port(), dir.path));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  BatchPtr b = make_batch(1, 3);
+  const std::string data = b->data();
+  (*sink)->send(std::move(b));
+  (*sink)->send(make_batch(2, 0));  // positions only: acknowledged without a request
+  (*sink)->send(make_batch(3, 2));
+  listener.wait_for(3);
+  (*sink)->stop();
+  for (const auto& r : listener.reports) CHECK(r.status == DeliveryStatus::kOk);
+  auto reqs = server.requests();
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].head.starts_with("POST /ingest HTTP/1.1\r\n"));
+  CHECK(reqs[0].head.find("Content-Encoding: gzip") != std::string::npos);
+  CHECK(reqs[0].head.find("Content-Type: application/x-ndjson") != std::string::npos);
+  CHECK(reqs[0].head.find("X-Tenant: t1") != std::string::npos);
+  auto body = codec::decompress(codec::Codec::kGzip, reqs[0].body);
+  REQUIRE(body);
+  CHECK(*body == data);
+  CHECK(metric(**sink, "logship_http_requests_total", "2xx") == 2);
+  CHECK(metric(**sink, "logship_http_request_duration_seconds_count") == 2);
+}
+
+TEST_CASE("retries 5xx and 429 in the sink until delivered", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t i) {
+    if (i == 0) return answer(503, "busy");
+    if (i == 1) return answer(429, "slow down", "Retry-After: 0\r\n");
+    return answer(204);
+  });
+  auto sink = HttpSink::create(options(server.port(), dir.path));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(7, 2));
+  listener.wait_for(1);
+  CHECK(listener.reports[0].status == DeliveryStatus::kOk);
+  CHECK(server.requests().size() == 3);
+  CHECK(metric(**sink, "logship_http_retries_total") == 2);
+  CHECK(metric(**sink, "logship_http_requests_total", "5xx") == 1);
+  CHECK(metric(**sink, "logship_http_requests_total", "4xx") == 1);
+  CHECK_FALSE((*sink)->unavailable_reason());  // answering again
+  (*sink)->stop();
+}
+
+TEST_CASE("gives a batch back as kRetry after max_attempts; readiness says why", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t) { return answer(500, "boom"); });
+  auto o = options(server.port(), dir.path);
+  o.max_attempts = 2;
+  auto sink = HttpSink::create(std::move(o));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 2));
+  listener.wait_for(1);
+  CHECK(listener.reports[0].status == DeliveryStatus::kRetry);
+  CHECK(listener.reports[0].error.find("HTTP 500") != std::string::npos);
+  auto reason = (*sink)->unavailable_reason();
+  REQUIRE(reason);
+  CHECK(reason->find("http endpoint failing") != std::string::npos);
+  (*sink)->stop();
+}
+
+TEST_CASE("400 writes the records to the dead-letter file and acknowledges", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t) { return answer(400, "{\"error\":\"bad\"}"); });
+  auto sink = HttpSink::create(options(server.port(), dir.path));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 3));
+  listener.wait_for(1);
+  (*sink)->stop();
+  CHECK(listener.reports[0].status == DeliveryStatus::kOk);
+  const std::string dead = read_file(dir.path + "/dead.ndjson");
+  CHECK(std::count(dead.begin(), dead.end(), '\n') == 3);
+  CHECK(dead.find(R"("status":400,"error":"{\"error\":\"bad\"}","record":{"ts")") != std::string::npos);
+  CHECK(metric(**sink, "logship_http_dead_letter_records_total") == 3);
+}
+
+TEST_CASE("413 splits until the parts fit, in order", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request& r, size_t) {
+    auto body = codec::decompress(codec::Codec::kGzip, r.body);
+    const auto lines = std::count(body->begin(), body->end(), '\n');
+    return lines > 2 ? answer(413) : answer(200);
+  });
+  auto sink = HttpSink::create(options(server.port(), dir.path));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 7));
+  listener.wait_for(1);
+  (*sink)->stop();
+  CHECK(listener.reports[0].status == DeliveryStatus::kOk);
+  std::string delivered;
+  for (const auto& r : server.requests()) {
+    auto body = codec::decompress(codec::Codec::kGzip, r.body);
+    if (std::count(body->begin(), body->end(), '\n') <= 2) delivered += *body;
+  }
+  CHECK(delivered == make_batch(1, 7)->data());
+  CHECK(metric(**sink, "logship_http_splits_total") >= 3);
+}
+
+TEST_CASE("stop() reports batches still waiting as kRetry", "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t) { return answer(503); });
+  auto o = options(server.port(), dir.path);
+  o.retry_base = std::chrono::seconds(10);  // parked in backoff
+  auto sink = HttpSink::create(std::move(o));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 1));
+  (*sink)->send(make_batch(2, 1));  // queued behind it (concurrency 1)
+  while (server.requests().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  (*sink)->stop();
+  REQUIRE(listener.reports.size() == 2);
+  for (const auto& r : listener.reports) CHECK(r.status == DeliveryStatus::kRetry);
+  (*sink)->stop();  // idempotent
+}
+
+TEST_CASE("an endpoint that is down: connection errors are retried, then reported", "[http][sink]") {
+  TempDir dir;
+  uint16_t port;
+  {
+    TestServer closed([](const TestServer::Request&, size_t) { return answer(200); });
+    port = closed.port();
+  }
+  auto o = options(port, dir.path);
+  o.max_attempts = 3;
+  auto sink = HttpSink::create(std::move(o));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 1));
+  listener.wait_for(1);
+  (*sink)->stop();
+  CHECK(listener.reports[0].status == DeliveryStatus::kRetry);
+  CHECK(listener.reports[0].error.find("connect to http://127.0.0.1:") != std::string::npos);
+  CHECK(metric(**sink, "logship_http_requests_total", "error") == 3);
+}
+
+TEST_CASE("elasticsearch: item errors are retried or dead-lettered; a non-_bulk 2xx counts as delivered",
+          "[http][sink]") {
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t i) {
+    if (i == 0) {
+      return answer(200,
+                    R"({"errors":true,"items":[{"create":{"status":201}},{"create":{"status":429}},)"
+                    R"({"create":{"status":400,"error":{"type":"mapper_parsing_exception","reason":"r"}}}]})");
+    }
+    if (i == 1) return answer(200, R"({"errors":false,"items":[{"create":{"status":201}}]})");
+    return answer(200, "ok, not JSON");
+  });
+  auto o = options(server.port(), dir.path);
+  o.format = config::HttpFormat::kElasticsearch;
+  o.index_template = "logs";
+  auto sink = HttpSink::create(std::move(o));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 3));
+  listener.wait_for(1);
+  (*sink)->send(make_batch(2, 1));
+  listener.wait_for(2);
+  (*sink)->stop();
+  CHECK(listener.reports[0].status == DeliveryStatus::kOk);
+  CHECK(listener.reports[1].status == DeliveryStatus::kOk);
+  auto reqs = server.requests();
+  REQUIRE(reqs.size() == 3);
+  auto retried = codec::decompress(codec::Codec::kGzip, reqs[1].body);
+  REQUIRE(retried);
+  // Only item 1 went again: one action line, one document.
+  CHECK(std::count(retried->begin(), retried->end(), '\n') == 2);
+  CHECK(retried->find(R"("seq":1})") != std::string::npos);
+  const std::string dead = read_file(dir.path + "/dead.ndjson");
+  CHECK(std::count(dead.begin(), dead.end(), '\n') == 1);
+  CHECK(dead.find("mapper_parsing_exception: r") != std::string::npos);
+  CHECK(dead.find(R"("seq":2})") != std::string::npos);
+}
