@@ -775,11 +775,10 @@ bool Pipeline::send(BatchPtr batch) {
       if (failed_ || in_flight_bytes_ == 0 || in_flight_bytes_ + charge <= batch_budget_) break;
       if (stopping()) return false;  // never sent: its records are read again next start
       worker_cv_.wait_for(lock, std::chrono::milliseconds(500));
-      if (opt_.heartbeat) {
-        lock.unlock();
-        opt_.heartbeat();  // waiting on a slow sink is backpressure, not a hang
-        lock.lock();
-      }
+      lock.unlock();
+      if (opt_.heartbeat) opt_.heartbeat();  // waiting on a slow sink is backpressure, not a hang
+      refresh_readiness();                   // a sink failing now shows on /readyz
+      lock.lock();
     }
     batch->seq = next_seq_++;
     batch->charged_bytes = charge;

@@ -52,7 +52,8 @@ def test_health_ready_metrics_and_latency(tmp_path):
         assert m[f"logship_file_read_records_total{path_label}"] == 5
         assert m[f"logship_file_read_bytes_total{path_label}"] == (logs / "app.log").stat().st_size
         assert m[f"logship_file_lag_bytes{path_label}"] == 0
-        assert m["logship_records_sent_total"] == 5
+        # Acknowledgement is counted just after the sink wrote: poll for it.
+        wait_for(lambda: agent.metric("logship_records_sent_total") == 5, what="5 records acknowledged")
         assert m["logship_files_open"] == 1
         for name in ("logship_batches_sent_total", "logship_sink_errors_total", "logship_sink_retries_total",
                      "logship_records_truncated_total", "logship_in_flight_bytes", "logship_rotations_total",
