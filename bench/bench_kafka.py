@@ -36,13 +36,10 @@ import argparse
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -159,41 +156,16 @@ def run_logship(args, data: str, broker: Broker) -> dict:
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
     ]
-    timed_out = threading.Event()
     broker_cpu0 = broker.cpu_seconds()
-    start = time.perf_counter()
-    pid = os.posix_spawn(args.logship, argv, env, file_actions=actions)
-
-    def kill() -> None:
-        timed_out.set()
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    timer = threading.Timer(args.timeout, kill)
-    timer.start()
-    try:
-        _, status, ru = os.wait4(pid, 0)  # rusage of logship alone
-    finally:
-        timer.cancel()
-    wall = time.perf_counter() - start
+    result = bench_oneshot.spawn_measured(args.logship, argv, env, actions, args.timeout)
     broker_cpu1 = broker.cpu_seconds()
-    result = {
-        "wall": wall,
-        "cpu": ru.ru_utime + ru.ru_stime,
-        "user": ru.ru_utime,
-        "sys": ru.ru_stime,
-        "rss_mib": ru.ru_maxrss / 1024.0,
-        "exit": os.waitstatus_to_exitcode(status),
-        "timed_out": timed_out.is_set(),
+    result.update({
         "broker_cpu": None if broker_cpu0 is None or broker_cpu1 is None else broker_cpu1 - broker_cpu0,
         "topic": topic,
         "tmp": tmp,
-    }
+    })
     result["messages"] = topic_count(args, broker.brokers, topic) if result["exit"] == 0 else 0
-    with open(stderr_path, "rb") as f:
-        result["stderr_tail"] = f.read()[-4000:].decode("utf-8", "replace")
+    result["stderr_tail"] = bench_oneshot.file_tail(stderr_path)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return result

@@ -172,8 +172,6 @@ def run_logship(args, data: str) -> dict:
     env.update(args.env)
     argv = [args.logship, "--oneshot"]
 
-    # posix_spawn + wait4 on that pid: the rusage is the child's own (not
-    # RUSAGE_CHILDREN summed over everything this script ever waited for).
     actions = [
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
@@ -182,13 +180,30 @@ def run_logship(args, data: str) -> dict:
     # Write back dirty pages left by the generator or the previous run, so the
     # kernel does not throttle this run's writes for them.
     os.sync()
-    timed_out = threading.Event()
-    start = time.perf_counter()
     try:
-        pid = os.posix_spawn(args.logship, argv, env, file_actions=actions)
+        result = spawn_measured(args.logship, argv, env, actions, args.timeout)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    result.update({
+        "records": count_lines(out) if os.path.exists(out) else 0,
+        "out_bytes": os.path.getsize(out) if os.path.exists(out) else 0,
+        "tmp": tmp,
+    })
+    result["stderr_tail"] = file_tail(stderr_path)
+    if not args.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def spawn_measured(binary: str, argv: list, env: dict, actions: list, timeout: float) -> dict:
+    """Runs `binary` with posix_spawn and waits for it with wait4, so the
+    rusage is the child's own (not RUSAGE_CHILDREN summed over everything
+    this script ever waited for). SIGKILLs it after `timeout` seconds.
+    Shared by the other bench_*.py harnesses."""
+    timed_out = threading.Event()
+    start = time.perf_counter()
+    pid = os.posix_spawn(binary, argv, env, file_actions=actions)
 
     def kill() -> None:
         timed_out.set()
@@ -197,31 +212,26 @@ def run_logship(args, data: str) -> dict:
         except ProcessLookupError:
             pass
 
-    timer = threading.Timer(args.timeout, kill)
+    timer = threading.Timer(timeout, kill)
     timer.start()
     try:
         _, status, ru = os.wait4(pid, 0)
     finally:
         timer.cancel()
-    wall = time.perf_counter() - start
-
-    result = {
-        "wall": wall,
+    return {
+        "wall": time.perf_counter() - start,
         "cpu": ru.ru_utime + ru.ru_stime,
         "user": ru.ru_utime,
         "sys": ru.ru_stime,
         "rss_mib": ru.ru_maxrss / 1024.0,  # ru_maxrss is in KiB on Linux
         "exit": os.waitstatus_to_exitcode(status),
         "timed_out": timed_out.is_set(),
-        "records": count_lines(out) if os.path.exists(out) else 0,
-        "out_bytes": os.path.getsize(out) if os.path.exists(out) else 0,
-        "tmp": tmp,
     }
-    with open(stderr_path, "rb") as f:
-        result["stderr_tail"] = f.read()[-4000:].decode("utf-8", "replace")
-    if not args.keep:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return result
+
+
+def file_tail(path: str, size: int = 4000) -> str:
+    with open(path, "rb") as f:
+        return f.read()[-size:].decode("utf-8", "replace")
 
 
 def run_parse_floor(args, files: list) -> tuple:

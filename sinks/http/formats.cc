@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "parsers/json/json_string.h"
+#include "sinks/http/civil_text.h"
 
 namespace logship::sinks::http {
 namespace {
@@ -63,21 +64,6 @@ void append_double(std::string& out, double v) {
   std::string_view s(buf, static_cast<size_t>(end - buf));
   out += s;
   // "1e+20" is valid JSON; "inf"/"nan" cannot occur for parsed input.
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == (y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y);
-         });
-}
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 struct Civil {

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "sinks/http/civil_text.h"
+
 namespace logship::sinks::http {
 
 Outcome classify(unsigned status) {
@@ -33,16 +35,6 @@ bool parse_uint(std::string_view s, int64_t& out) {
   if (s.empty()) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && end == s.data() + s.size() && out >= 0;
-}
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 /// IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" -> seconds since the epoch.

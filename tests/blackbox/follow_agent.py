@@ -36,6 +36,16 @@ class FollowAgent:
         self.log_lines = []
         self._reader = None
 
+    @classmethod
+    def with_env(cls, tmp: pathlib.Path, env: dict):
+        """An agent run with a complete environment of the caller's (its own
+        inputs, sink and state dir), plus the loopback listen address and the
+        short follow-mode timers every agent here uses."""
+        agent = cls(tmp, env.get("LOGSHIP_INPUT_PATHS", ""))
+        agent.env = dict(env, **{k: agent.env[k] for k in (
+            "LOGSHIP_LISTEN", "LOGSHIP_BATCH_TIMEOUT_MS", "LOGSHIP_RESCAN_MS", "LOGSHIP_ROTATE_WAIT_MS")})
+        return agent
+
     def start(self):
         self.proc = subprocess.Popen([str(BIN)], env=self.env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)

@@ -7,16 +7,11 @@ acknowledged, in order per file (with one request in flight), and what the
 endpoint rejects is in the dead-letter file."""
 
 import json
-import pathlib
-import signal
-import subprocess
-import threading
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import BIN, run_logship, wait_for
+from conftest import run_logship, wait_for
+from follow_agent import FollowAgent
 from http_helpers import check_exactly_once, http_env, make_inputs
 from http_receiver import Fault, Receiver
 
@@ -190,57 +185,11 @@ def test_endpoint_down_in_oneshot_exits_1(tmp_path):
     assert "Connection refused" in r.stderr.decode()
 
 
-class Follower:
-    """logship in follow mode with the http sink; admin port from its log."""
-
-    def __init__(self, env):
-        self.env = dict(env, LOGSHIP_LISTEN="127.0.0.1:0", LOGSHIP_BATCH_TIMEOUT_MS="50", LOGSHIP_RESCAN_MS="100")
-        self.proc = subprocess.Popen([str(BIN)], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.port = None
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        wait_for(lambda: self.port or self.proc.poll() is not None, timeout=20, what="listen port")
-        assert self.proc.poll() is None, "\n".join(self.lines)
-
-    def _read(self):
-        for raw in self.proc.stderr:
-            line = raw.decode("utf-8", "replace")
-            self.lines.append(line)
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("msg") == "listening":
-                self.port = entry["port"]
-
-    def get(self, path):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-
-    def metrics(self):
-        values = {}
-        for line in self.get("/metrics")[1].splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                values[name] = float(value)
-        return values
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
-        return rc
-
-
 def test_follow_readyz_and_metrics_while_failing(tmp_path, receiver):
     rx = receiver("ndjson")
     rx.faults.extend([Fault.status(500)] * 10**6)  # failing until cleared
     inputs, counts = make_inputs(tmp_path, lines=50)
-    agent = Follower(http_env(tmp_path, inputs, rx.url))
+    agent = FollowAgent.with_env(tmp_path, http_env(tmp_path, inputs, rx.url)).start()
     try:
         wait_for(lambda: agent.get("/readyz")[0] == 503, timeout=30, what="/readyz 503")
         status, body = agent.get("/readyz")
@@ -262,7 +211,7 @@ def test_follow_readyz_and_metrics_while_failing(tmp_path, receiver):
         assert m["logship_http_dead_letter_records_total"] == 0
     finally:
         rc = agent.stop()
-    assert rc == 0, "".join(agent.lines[-20:])
+    assert rc == 0, agent.stderr()
     check_exactly_once(rx.records(), counts, ordered=False)
 
 
@@ -274,7 +223,7 @@ def test_follow_failing_endpoint_pauses_reading(tmp_path, receiver):
     inputs, counts = make_inputs(tmp_path, lines=8000, pad=200)
     total_bytes = sum(p.stat().st_size for p in tmp_path.glob("pods/*/*/0.log"))
     env = http_env(tmp_path, inputs, rx.url, LOGSHIP_MEMORY_LIMIT="4MiB", LOGSHIP_BATCH_MAX_BYTES="64KiB")
-    agent = Follower(env)
+    agent = FollowAgent.with_env(tmp_path, env).start()
     try:
         wait_for(lambda: agent.metrics().get("logship_http_retries_total", 0) >= 3, timeout=30, what="retries")
         m = agent.metrics()
@@ -288,5 +237,5 @@ def test_follow_failing_endpoint_pauses_reading(tmp_path, receiver):
         assert agent.metrics()["logship_read_bytes_total"] == total_bytes
     finally:
         rc = agent.stop()
-    assert rc == 0, "".join(agent.lines[-20:])
+    assert rc == 0, agent.stderr()
     check_exactly_once(rx.records(), counts, ordered=False)
