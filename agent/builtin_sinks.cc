@@ -19,6 +19,8 @@ class BuiltinSinks::Slot {
   [[nodiscard]] virtual config::Section section() = 0;
   virtual void validate(const config::SinkContext& context, bool selected) const = 0;
   [[nodiscard]] virtual Result<SinkPtr> create(const config::SinkContext& context) const = 0;
+  /// The settings object when its struct is `owner` (config::kOwnerTag), else nullptr.
+  [[nodiscard]] virtual const void* settings(const void* owner) const = 0;
 };
 
 namespace {
@@ -44,6 +46,9 @@ class SlotOf final : public BuiltinSinks::Slot {
     validate_(settings_, context, selected);
   }
   Result<SinkPtr> create(const config::SinkContext& context) const override { return create_(settings_, context); }
+  const void* settings(const void* owner) const override {
+    return owner == &config::kOwnerTag<S> ? &settings_ : nullptr;
+  }
 
  private:
   Keys keys_;
@@ -166,6 +171,13 @@ std::string BuiltinSinks::compression() const { return effective_compression(*se
 
 void BuiltinSinks::validate(const config::SinkContext& context) const {
   for (size_t i = 0; i < slots_.size(); ++i) slots_[i]->validate(context, i == selection_->sink);
+}
+
+const void* BuiltinSinks::find_settings(const void* owner) const {
+  for (const auto& slot : slots_) {
+    if (const void* found = slot->settings(owner)) return found;
+  }
+  return nullptr;
 }
 
 Result<SinkPtr> BuiltinSinks::create(const config::SinkContext& context) const {

@@ -42,10 +42,19 @@ class BuiltinSinks {
   /// Builds the chosen sink. Errors name the key and reason.
   [[nodiscard]] Result<SinkPtr> create(const config::SinkContext& context) const;
 
+  /// One sink's settings by type (e.g. sinks::FileSettings), for tests and
+  /// tools; nullptr when no listed sink uses that struct.
+  template <class S>
+  [[nodiscard]] const S* settings_of() const {
+    return static_cast<const S*>(find_settings(&config::kOwnerTag<S>));
+  }
+
   struct Selection;  ///< the values of LOGSHIP_SINK / LOGSHIP_COMPRESSION
   class Slot;        ///< one sink's settings and functions
 
  private:
+  [[nodiscard]] const void* find_settings(const void* owner) const;
+
   std::unique_ptr<Selection> selection_;
   std::vector<std::unique_ptr<Slot>> slots_;  ///< in list order
 };

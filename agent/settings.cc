@@ -35,7 +35,11 @@ LoadedSettings load_settings(const std::vector<std::string>& args, const std::ma
   return loaded;
 }
 
-std::string render_settings(AgentSettings& settings) { return config::render(settings.sections()); }
+std::string render_settings(const AgentSettings& settings) {
+  // sections() hands out writable bindings for load(); render() only reads
+  // through them, so the const_cast never writes to `settings`.
+  return config::render(const_cast<AgentSettings&>(settings).sections());
+}
 
 std::string help_text() {
   AgentSettings defaults;

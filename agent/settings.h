@@ -43,7 +43,7 @@ struct LoadedSettings {
                                            const std::map<std::string, std::string>& env);
 
 /// --check-config output for loaded settings.
-[[nodiscard]] std::string render_settings(AgentSettings& settings);
+[[nodiscard]] std::string render_settings(const AgentSettings& settings);
 
 /// --help text (the defaults' table).
 [[nodiscard]] std::string help_text();
