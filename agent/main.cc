@@ -16,15 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "agent/builtin_sinks.h"
 #include "agent/checkpoint/checkpoint_store.h"
-#include "agent/config/config.h"
 #include "agent/core/log.h"
 #include "agent/k8s/pod_cache.h"
 #include "agent/k8s/pod_watcher.h"
 #include "agent/admin/admin_server.h"
 #include "agent/admin/metrics.h"
 #include "agent/pipeline/pipeline.h"
+#include "agent/settings.h"
 
 extern char** environ;
 
@@ -33,8 +32,8 @@ namespace {
 constexpr int kExitDeliveryFailed = 1;
 constexpr int kExitBadConfig = 2;
 
-logship::framing::Format to_format(logship::config::InputFormat f) {
-  using logship::config::InputFormat;
+logship::framing::Format to_format(logship::tail::InputFormat f) {
+  using logship::tail::InputFormat;
   switch (f) {
     case InputFormat::kCri: return logship::framing::Format::kCri;
     case InputFormat::kDocker: return logship::framing::Format::kDocker;
@@ -44,8 +43,8 @@ logship::framing::Format to_format(logship::config::InputFormat f) {
   return logship::framing::Format::kAuto;
 }
 
-logship::log::Level to_level(logship::config::LogLevel l) {
-  using logship::config::LogLevel;
+logship::log::Level to_level(logship::pipeline::LogLevel l) {
+  using logship::pipeline::LogLevel;
   switch (l) {
     case LogLevel::kDebug: return logship::log::Level::kDebug;
     case LogLevel::kWarn: return logship::log::Level::kWarn;
@@ -137,15 +136,13 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
   });
 }
 
-int run(const logship::config::Config& cfg) {
+int run(const logship::AgentSettings& settings) {
   using namespace logship;
-  // LOGSHIP_INPUT_PATHS=- : records from standard input (`app | logship`).
-  const bool stdin_mode = std::find(cfg.input_paths.begin(), cfg.input_paths.end(), "-") != cfg.input_paths.end();
-  if (stdin_mode && cfg.input_paths.size() > 1) {
-    log::error("config", "invalid configuration",
-               {{"error", "LOGSHIP_INPUT_PATHS: - (standard input) cannot be combined with file globs"}});
-    return kExitBadConfig;
-  }
+  // Everything here was validated by load_settings() before this point.
+  const tail::TailSettings& tail = settings.tail;
+  const pipeline::PipelineSettings& cfg = settings.pipeline;
+  const k8s::K8sSettings& kube = settings.k8s;
+  const bool stdin_mode = tail.reads_stdin();
   const sigset_t stop_signals = block_stop_signals();
   auto store = checkpoint::CheckpointStore::open(cfg.state_dir);
   if (!store) {
@@ -153,7 +150,7 @@ int run(const logship::config::Config& cfg) {
                {{"key", "LOGSHIP_STATE_DIR"}, {"error", store.error().message}});
     return kExitDeliveryFailed;
   }
-  auto sink = make_sink(cfg);
+  auto sink = settings.sinks.create(settings.sink_context());
   if (!sink) {
     log::error("main", "cannot create the sink", {{"error", sink.error().message}});
     return kExitBadConfig;
@@ -165,33 +162,16 @@ int run(const logship::config::Config& cfg) {
   // outlives the watcher, which outlives the pipeline that reads it.
   k8s::PodCache pods;
   std::unique_ptr<k8s::PodWatcher> watcher;
-  if (cfg.k8s_api) {
-    const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
-    const char* port_text = std::getenv("KUBERNETES_SERVICE_PORT");
-    if (host == nullptr || *host == '\0') {
-      log::error("config", "invalid configuration",
-                 {{"error", "LOGSHIP_K8S_API=true but KUBERNETES_SERVICE_HOST is not set (not running in a pod?)"}});
-      return kExitBadConfig;
-    }
+  if (kube.api) {
     k8s::WatcherOptions w;
-    w.host = host;
-    w.port = 443;
-    if (port_text != nullptr && *port_text != '\0') {
-      char* end = nullptr;
-      const unsigned long port = std::strtoul(port_text, &end, 10);
-      if (*end != '\0' || port == 0 || port > 65535) {
-        log::error("config", "invalid configuration",
-                   {{"error", std::string("KUBERNETES_SERVICE_PORT: \"") + port_text + "\" is not a port"}});
-        return kExitBadConfig;
-      }
-      w.port = static_cast<uint16_t>(port);
-    }
-    w.token_file = cfg.k8s_token_file;
-    w.ca_file = cfg.k8s_ca_file;
-    w.node_name = cfg.node_name;
-    w.label_filter = cfg.k8s_labels;
-    w.annotation_filter = cfg.k8s_annotations;
-    w.release_from = cfg.release_from;
+    w.host = kube.api_host;
+    w.port = kube.api_port;
+    w.token_file = kube.token_file;
+    w.ca_file = kube.ca_file;
+    w.node_name = kube.node_name;
+    w.label_filter = kube.labels;
+    w.annotation_filter = kube.annotations;
+    w.release_from = kube.release_from;
     watcher = std::make_unique<k8s::PodWatcher>(std::move(w), pods);
     if (auto r = watcher->start(); !r) {
       log::error("config", "invalid configuration", {{"key", "LOGSHIP_K8S_API"}, {"error", r.error().message}});
@@ -200,17 +180,17 @@ int run(const logship::config::Config& cfg) {
   }
 
   pipeline::Options opt;
-  opt.input_paths = cfg.input_paths;
-  opt.format = to_format(cfg.input_format);
+  opt.input_paths = tail.input_paths;
+  opt.format = to_format(tail.input_format);
   opt.release = cfg.release;
-  opt.max_record_bytes = cfg.max_record_bytes;
+  opt.max_record_bytes = tail.max_record_bytes;
   opt.memory_limit = cfg.memory_limit;
   opt.batch_max_bytes = cfg.batch_max_bytes;
   opt.batch_timeout = cfg.batch_timeout;
-  opt.rescan_interval = cfg.rescan_interval;
-  opt.read_from_tail = cfg.read_from == config::ReadFrom::kTail;
-  opt.max_open_files = cfg.max_open_files;
-  opt.rotate_wait = cfg.rotate_wait;
+  opt.rescan_interval = tail.rescan_interval;
+  opt.read_from_tail = tail.read_from == tail::ReadFrom::kTail;
+  opt.max_open_files = tail.max_open_files;
+  opt.rotate_wait = tail.rotate_wait;
   opt.shutdown_timeout = cfg.shutdown_timeout;
   // Follow mode waits out a slow or absent sink (the files are the buffer);
   // oneshot gives up after a few attempts and exits non-zero.
@@ -218,7 +198,7 @@ int run(const logship::config::Config& cfg) {
   if (watcher) {
     opt.pods = &pods;
     opt.pods_synced = [w = watcher.get()] { return w->synced(); };
-    opt.pod_wait = cfg.k8s_wait;
+    opt.pod_wait = kube.wait;
   }
   opt.heartbeat = [&server] { server.heartbeat(); };
   opt.on_ready = [&server](bool ready, const std::string& reason) { server.set_ready(ready, reason); };
@@ -299,9 +279,9 @@ int main(int argc, char** argv) {
   // A closed stdout must surface as EPIPE on write, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
-  logship::config::Loaded loaded;
+  logship::LoadedSettings loaded;
   try {
-    loaded = logship::config::load(args, logship::config::environment_map(environ));
+    loaded = logship::load_settings(args, logship::config::environment_map(environ));
   } catch (const logship::config::ConfigError& e) {
     logship::log::error("config", "invalid configuration", {{"error", e.what()}});
     std::fprintf(stderr, "logship: %s\n", e.what());
@@ -312,17 +292,17 @@ int main(int argc, char** argv) {
   }
   switch (loaded.action) {
     case logship::config::Action::kHelp:
-      std::cout << logship::config::help_text();
+      std::cout << logship::help_text();
       return 0;
     case logship::config::Action::kVersion:
       std::cout << "logship " << LOGSHIP_VERSION << "\n";
       return 0;
     case logship::config::Action::kCheckConfig:
-      std::cout << logship::config::render_effective(loaded.config);
+      std::cout << logship::render_settings(loaded.settings);
       return 0;
     case logship::config::Action::kRun:
       break;
   }
-  logship::log::set_level(to_level(loaded.config.log_level));
-  return run(loaded.config);
+  logship::log::set_level(to_level(loaded.settings.pipeline.log_level));
+  return run(loaded.settings);
 }

@@ -1,26 +1,79 @@
 #pragma once
-// HttpSinkOptions: everything the HTTP sink needs, resolved from the agent
-// Config before any thread starts. Secret files (token, password) are read
-// here, once; their contents live only in `headers` and never reach a log
-// line or an error message.
+// The HTTP sink's configuration: its LOGSHIP_HTTP_* keys bound to
+// HttpSettings, their validation, and HttpSinkOptions: everything the sink
+// needs, resolved from the settings before any thread starts. Secret files
+// (token, password) are read here, once; their contents live only in
+// `headers` and never reach a log line or an error message.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/config/sink_context.h"
 #include "agent/core/result.h"
+#include "agent/core/sink.h"
 #include "sinks/codec/compressor.h"
 #include "sinks/http/http_url.h"
 
 namespace logship::sinks::http {
 
+// TRANSITIONAL (agent/config/legacy_sink_types.h): the format enum still
+// lives in the engine's namespace; this name is its home-to-be.
+using config::HttpFormat;
+
+/// LOGSHIP_COMPRESSION when unset: gzip is what every aggregator accepts as
+/// Content-Encoding.
+inline constexpr std::string_view kDefaultCompression = "gzip";
+
+/// Set from the keys below by the config engine (the initialisers only keep
+/// a default-constructed struct determinate; the defaults live in the rows).
+/// Secrets are read from the *_file paths when the sink is created, never
+/// held here.
+struct HttpSettings {
+  std::string url;  ///< required when the sink is http; http:// or https://
+  HttpFormat format{};
+  std::string index;  ///< elasticsearch: may hold {namespace} and %Y %m %d
+  std::optional<std::string> token_file;
+  std::optional<std::string> user;
+  std::optional<std::string> password_file;
+  std::vector<std::string> headers;  ///< "Name=value" items
+  std::optional<std::string> ca_file;
+  std::optional<std::string> cert_file;
+  std::optional<std::string> key_file;
+  bool tls_insecure = false;
+  uint32_t concurrency = 0;  ///< 0: adaptive, else 1..256
+  std::chrono::milliseconds timeout{};
+};
+
+/// LOGSHIP_HTTP_URL, _FORMAT, _INDEX, _TOKEN_FILE, _USER, _PASSWORD_FILE,
+/// _HEADERS, _CA_FILE, _CERT_FILE, _KEY_FILE, _TLS_INSECURE, _CONCURRENCY,
+/// _TIMEOUT_MS.
+[[nodiscard]] std::span<const config::KeySpec> http_keys();
+
+/// Every key's own value whatever the sink (URL shape, header names, index
+/// characters; LOGSHIP_HTTP_CONCURRENCY already at parsing); when `selected`,
+/// also the URL is required, the codec must be one HTTP takes, and the auth
+/// and TLS keys must fit together. Throws config::ConfigError.
+void validate(const HttpSettings& settings, const config::SinkContext& context, bool selected);
+
+/// Builds the options (reading secret files) and the sink.
+[[nodiscard]] Result<SinkPtr> create(const HttpSettings& settings, const config::SinkContext& context);
+
+/// LOGSHIP_HTTP_CONCURRENCY: "adaptive" (any case) -> 0, a decimal number
+/// -> itself (capped at kHttpConcurrencyInvalid - 1), anything else ->
+/// kHttpConcurrencyInvalid. The key accepts adaptive and 1..256.
+inline constexpr uint32_t kHttpConcurrencyInvalid = UINT32_MAX;
+[[nodiscard]] uint32_t parse_http_concurrency(std::string_view text);
+
 struct HttpSinkOptions {
   Url url;                      ///< target already set to the format's path when the URL had none
-  config::HttpFormat format = config::HttpFormat::kNdjson;
+  HttpFormat format = HttpFormat::kNdjson;
   std::string index_template;   ///< elasticsearch
   codec::Codec codec = codec::Codec::kGzip;
   /// Fixed headers of every request (auth, LOGSHIP_HTTP_HEADERS), in order.
@@ -41,10 +94,12 @@ struct HttpSinkOptions {
   std::string dead_letter_path;  ///< <state dir>/http-dead-letter.ndjson
 };
 
-/// Builds the options from the validated Config: parses the URL, reads the
-/// token or password file, checks the extra headers. Errors name the
-/// setting (LOGSHIP_HTTP_TOKEN_FILE: open /x: No such file or directory).
-[[nodiscard]] Result<HttpSinkOptions> options_from_config(const config::Config& config);
+/// Builds the options from validated settings and the sink context: parses
+/// the URL, reads the token or password file, checks the extra headers.
+/// Errors name the setting (LOGSHIP_HTTP_TOKEN_FILE: open /x: No such file
+/// or directory).
+[[nodiscard]] Result<HttpSinkOptions> options_from_settings(const HttpSettings& settings,
+                                                            const config::SinkContext& context);
 
 /// "Basic <base64(user:password)>".
 [[nodiscard]] std::string basic_auth(std::string_view user, std::string_view password);

@@ -1,5 +1,6 @@
 #pragma once
-// The Kafka sink's typed options, built from the validated agent Config:
+// The Kafka sink's configuration: its LOGSHIP_KAFKA_* keys bound to
+// KafkaSettings, their validation, and the typed options built from them:
 // LOGSHIP_KAFKA_OPT_<NAME> suffixes mapped to librdkafka property names,
 // <NAME>_FILE values read from their files (Kubernetes secrets), secrets
 // marked so that no message ever shows them.
@@ -9,15 +10,61 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/config/sink_context.h"
 #include "agent/core/result.h"
+#include "agent/core/sink.h"
 
 namespace logship::sinks::kafka {
+
+// TRANSITIONAL (agent/config/legacy_sink_types.h): the vocabulary types
+// still live in the engine's namespace; these names are their home-to-be.
+using config::KafkaKey;
+using config::TopicPart;
+using config::parse_topic_template;
+using config::valid_topic_name;
+
+/// LOGSHIP_COMPRESSION when unset (librdkafka's codec names are the key's).
+inline constexpr std::string_view kDefaultCompression = "zstd";
+
+/// Set from the keys below by the config engine (the initialisers only keep
+/// a default-constructed struct determinate; the defaults live in the rows).
+struct KafkaSettings {
+  std::vector<std::string> brokers;            ///< required when the sink is kafka
+  std::string topic;                           ///< may hold {namespace}, {pod}, {container}
+  std::optional<std::string> topic_fallback;   ///< required when topic has placeholders
+  KafkaKey key{};
+  /// LOGSHIP_KAFKA_OPT_<SUFFIX> pass-through, keyed by SUFFIX as spelt in the
+  /// environment (e.g. "SASL_MECHANISM", "SASL_PASSWORD_FILE"); values raw.
+  std::map<std::string, std::string> options;
+};
+
+/// LOGSHIP_KAFKA_BROKERS, LOGSHIP_KAFKA_TOPIC, LOGSHIP_KAFKA_TOPIC_FALLBACK,
+/// LOGSHIP_KAFKA_KEY, LOGSHIP_KAFKA_OPT_*.
+[[nodiscard]] std::span<const config::KeySpec> kafka_keys();
+
+/// Every key's value whatever the sink; the brokers are required only when
+/// `selected`. What only librdkafka can judge is checked by create().
+/// Throws config::ConfigError.
+void validate(const KafkaSettings& settings, const config::SinkContext& context, bool selected);
+
+/// Builds the options and the sink (which checks the properties with
+/// librdkafka and waits briefly for a broker); errors name the key.
+[[nodiscard]] Result<SinkPtr> create(const KafkaSettings& settings, const config::SinkContext& context);
+
+/// Whether a LOGSHIP_KAFKA_OPT_<SUFFIX> value is a secret and must never be
+/// printed (--check-config, error messages, logs): the librdkafka property
+/// name (suffix lowercased, '_' -> '.') contains password, secret, key,
+/// token or sasl.oauthbearer.config. A <NAME>_FILE entry holds a path, which
+/// is shown; the file's content is secret whatever the name.
+[[nodiscard]] bool is_secret_kafka_option(std::string_view suffix);
 
 /// One librdkafka property given by the user.
 struct Property {
@@ -32,10 +79,10 @@ struct Property {
 /// Everything KafkaSink::create needs.
 struct KafkaSinkOptions {
   std::string brokers;  ///< bootstrap.servers, comma-separated
-  std::vector<config::TopicPart> topic;
+  std::vector<TopicPart> topic;
   std::string topic_text;  ///< LOGSHIP_KAFKA_TOPIC as written, for messages
   std::optional<std::string> topic_fallback;
-  config::KafkaKey key = config::KafkaKey::kNone;
+  KafkaKey key = KafkaKey::kNone;
   std::string compression = "zstd";  ///< librdkafka's compression.codec value
   /// User properties, applied after logship's defaults (so they can tune
   /// them), in a stable order.
@@ -65,9 +112,10 @@ using SecretReader = std::function<Result<std::string>(const std::string& path)>
 /// "SASL_MECHANISM" -> "sasl.mechanism": lower case, '_' -> '.'.
 [[nodiscard]] std::string property_name(std::string_view suffix);
 
-/// Builds the sink's options from a validated Config (sink == kKafka).
+/// Builds the sink's options from validated settings and the sink context.
 /// Fails when a _FILE cannot be read; the message names the setting.
-[[nodiscard]] Result<KafkaSinkOptions> options_from_config(const config::Config& config,
-                                                           const SecretReader& read = read_secret_file);
+[[nodiscard]] Result<KafkaSinkOptions> options_from_settings(const KafkaSettings& settings,
+                                                             const config::SinkContext& context,
+                                                             const SecretReader& read = read_secret_file);
 
 }  // namespace logship::sinks::kafka

@@ -1,6 +1,7 @@
-// Tests for agent/config: the public load()/render/help API against the real
-// table, plus the table engine (config_table.h) driven by small custom tables
-// for row features the real table does not use yet (secrets, prefix rows).
+// Tests for the agent's configuration: load_settings()/render/help against
+// the union of the components' real key tables, plus the engine
+// (agent/config/config.h) driven by small custom tables for row features the
+// real tables do not use (secret rows, exact rows inside a prefix family).
 
 #include "agent/config/config.h"
 
@@ -10,17 +11,17 @@
 #include <utility>
 #include <vector>
 
-#include "agent/config/config_table.h"
+#include "agent/settings.h"
+#include "sinks/file/file_config.h"
 
 namespace {
 
 using logship::config::Action;
-using logship::config::Config;
+using Config = logship::AgentSettings;
 using logship::config::ConfigError;
-using logship::config::InputFormat;
 using logship::config::ListenAddress;
-using logship::config::LogLevel;
-using logship::config::SinkKind;
+using logship::pipeline::LogLevel;
+using logship::tail::InputFormat;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using Args = std::vector<std::string>;
@@ -31,13 +32,20 @@ constexpr size_t kMiB = 1024 * kKiB;
 constexpr size_t kGiB = 1024 * kMiB;
 
 Config load_config(const Args& args, const Env& env = {}) {
-  return logship::config::load(args, env).config;
+  return logship::load_settings(args, env).settings;
+}
+
+/// LOGSHIP_FILE_PATH as loaded into the file sink's settings.
+std::string file_path_of(const Config& c) {
+  const auto* file = c.sinks.settings_of<logship::sinks::FileSettings>();
+  REQUIRE(file != nullptr);
+  return file->path;
 }
 
 /// The ConfigError message, or a test failure if load() succeeded.
 std::string error_of(const Args& args, const Env& env = {}) {
   try {
-    (void)logship::config::load(args, env);
+    (void)logship::load_settings(args, env);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -52,32 +60,32 @@ std::string env_error(const std::string& name, const std::string& value) {
 size_t size_of(const std::string& text) {
   // A generous memory limit keeps the cross-key check out of the way.
   return load_config({"--memory-limit=1GiB"}, {{"LOGSHIP_BATCH_MAX_BYTES", text}})
-      .batch_max_bytes;
+      .pipeline.batch_max_bytes;
 }
 
 ListenAddress listen_of(const std::string& text) {
-  return load_config({}, {{"LOGSHIP_LISTEN", text}}).listen;
+  return load_config({}, {{"LOGSHIP_LISTEN", text}}).pipeline.listen;
 }
 
 }  // namespace
 
 TEST_CASE("defaults come from the table", "[config]") {
-  const auto loaded = logship::config::load({}, {});
-  const Config& c = loaded.config;
+  const auto loaded = logship::load_settings({}, {});
+  const Config& c = loaded.settings;
   CHECK(loaded.action == Action::kRun);
-  CHECK(c.input_paths == std::vector<std::string>{"/var/log/containers/*.log"});
-  CHECK(c.input_format == InputFormat::kAuto);
-  CHECK(c.state_dir == "/var/lib/logship");
-  CHECK_FALSE(c.release.has_value());
-  CHECK(c.sink == SinkKind::kStdout);
-  CHECK(c.file_path.empty());
-  CHECK(c.max_record_bytes == 1 * kMiB);
-  CHECK(c.memory_limit == 64 * kMiB);
-  CHECK(c.batch_max_bytes == 1 * kMiB);
-  CHECK(c.batch_timeout == std::chrono::milliseconds(250));
-  CHECK(c.listen == ListenAddress{.enabled = true, .host = "0.0.0.0", .port = 2020});
-  CHECK_FALSE(c.oneshot);
-  CHECK(c.log_level == LogLevel::kInfo);
+  CHECK(c.tail.input_paths == std::vector<std::string>{"/var/log/containers/*.log"});
+  CHECK(c.tail.input_format == InputFormat::kAuto);
+  CHECK(c.pipeline.state_dir == "/var/lib/logship");
+  CHECK_FALSE(c.pipeline.release.has_value());
+  CHECK(c.sinks.chosen() == "stdout");
+  CHECK(file_path_of(c).empty());
+  CHECK(c.tail.max_record_bytes == 1 * kMiB);
+  CHECK(c.pipeline.memory_limit == 64 * kMiB);
+  CHECK(c.pipeline.batch_max_bytes == 1 * kMiB);
+  CHECK(c.pipeline.batch_timeout == std::chrono::milliseconds(250));
+  CHECK(c.pipeline.listen == ListenAddress{.enabled = true, .host = "0.0.0.0", .port = 2020});
+  CHECK_FALSE(c.pipeline.oneshot);
+  CHECK(c.pipeline.log_level == LogLevel::kInfo);
 }
 
 TEST_CASE("every setting is read from the environment", "[config]") {
@@ -98,66 +106,66 @@ TEST_CASE("every setting is read from the environment", "[config]") {
       {"PATH", "/usr/bin"},             // non-LOGSHIP variables are ignored
       {"HOSTNAME", "node-1"},
   };
-  const Config c = load_config({}, env);
-  CHECK(c.input_paths == std::vector<std::string>{"/a/*.log", "/b/*.log"});
-  CHECK(c.input_format == InputFormat::kCri);
-  CHECK(c.state_dir == "/state");
-  CHECK(c.release == "v1.2.3");
-  CHECK(c.sink == SinkKind::kFile);
-  CHECK(c.file_path == "/out/records.ndjson");
-  CHECK(c.max_record_bytes == 2 * kKiB);
-  CHECK(c.memory_limit == kGiB);
-  CHECK(c.batch_max_bytes == 512 * kKiB);
-  CHECK(c.batch_timeout == std::chrono::milliseconds(1000));
-  CHECK(c.listen == ListenAddress{.enabled = true, .host = "127.0.0.1", .port = 9000});
-  CHECK(c.oneshot);
-  CHECK(c.log_level == LogLevel::kDebug);
+  Config c = load_config({}, env);
+  CHECK(c.tail.input_paths == std::vector<std::string>{"/a/*.log", "/b/*.log"});
+  CHECK(c.tail.input_format == InputFormat::kCri);
+  CHECK(c.pipeline.state_dir == "/state");
+  CHECK(c.pipeline.release == "v1.2.3");
+  CHECK(c.sinks.chosen() == "file");
+  CHECK(file_path_of(c) == "/out/records.ndjson");
+  CHECK(c.tail.max_record_bytes == 2 * kKiB);
+  CHECK(c.pipeline.memory_limit == kGiB);
+  CHECK(c.pipeline.batch_max_bytes == 512 * kKiB);
+  CHECK(c.pipeline.batch_timeout == std::chrono::milliseconds(1000));
+  CHECK(c.pipeline.listen == ListenAddress{.enabled = true, .host = "127.0.0.1", .port = 9000});
+  CHECK(c.pipeline.oneshot);
+  CHECK(c.pipeline.log_level == LogLevel::kDebug);
 }
 
 TEST_CASE("flags: both syntaxes, flag beats env", "[config]") {
   SECTION("--key=value and --key value") {
-    const Config c = load_config({"--sink=file", "--file-path", "/x", "--input-format", "docker",
+    Config c = load_config({"--sink=file", "--file-path", "/x", "--input-format", "docker",
                                   "--batch-timeout-ms=5", "--release", "r1"});
-    CHECK(c.sink == SinkKind::kFile);
-    CHECK(c.file_path == "/x");
-    CHECK(c.input_format == InputFormat::kDocker);
-    CHECK(c.batch_timeout == std::chrono::milliseconds(5));
-    CHECK(c.release == "r1");
+    CHECK(c.sinks.chosen() == "file");
+    CHECK(file_path_of(c) == "/x");
+    CHECK(c.tail.input_format == InputFormat::kDocker);
+    CHECK(c.pipeline.batch_timeout == std::chrono::milliseconds(5));
+    CHECK(c.pipeline.release == "r1");
   }
   SECTION("flag wins over env, env wins over default") {
-    const Config c = load_config({"--log-level=error"},
+    Config c = load_config({"--log-level=error"},
                                  {{"LOGSHIP_LOG_LEVEL", "warn"}, {"LOGSHIP_INPUT_FORMAT", "raw"}});
-    CHECK(c.log_level == LogLevel::kError);
-    CHECK(c.input_format == InputFormat::kRaw);
+    CHECK(c.pipeline.log_level == LogLevel::kError);
+    CHECK(c.tail.input_format == InputFormat::kRaw);
   }
   SECTION("a bad env value is ignored when a flag overrides it") {
     // The flag replaces the raw value before parsing, so the env value is
     // never parsed; this documents that choice.
-    CHECK(load_config({"--sink=stdout"}, {{"LOGSHIP_SINK", "kafak"}}).sink == SinkKind::kStdout);
+    CHECK(load_config({"--sink=stdout"}, {{"LOGSHIP_SINK", "kafak"}}).sinks.chosen() == "stdout");
   }
   SECTION("the last occurrence of a flag wins") {
-    CHECK(load_config({"--log-level=warn", "--log-level=debug"}).log_level == LogLevel::kDebug);
+    CHECK(load_config({"--log-level=warn", "--log-level=debug"}).pipeline.log_level == LogLevel::kDebug);
   }
   SECTION("a value may contain '='") {
-    CHECK(load_config({"--release=a=b"}).release == "a=b");
+    CHECK(load_config({"--release=a=b"}).pipeline.release == "a=b");
   }
 }
 
 TEST_CASE("bool flags", "[config]") {
-  CHECK(load_config({"--oneshot"}).oneshot);
-  CHECK(load_config({"--oneshot"}, {{"LOGSHIP_ONESHOT", "false"}}).oneshot);
-  CHECK_FALSE(load_config({"--oneshot=false"}, {{"LOGSHIP_ONESHOT", "true"}}).oneshot);
-  CHECK(load_config({"--oneshot", "--sink=stdout"}).oneshot);
+  CHECK(load_config({"--oneshot"}).pipeline.oneshot);
+  CHECK(load_config({"--oneshot"}, {{"LOGSHIP_ONESHOT", "false"}}).pipeline.oneshot);
+  CHECK_FALSE(load_config({"--oneshot=false"}, {{"LOGSHIP_ONESHOT", "true"}}).pipeline.oneshot);
+  CHECK(load_config({"--oneshot", "--sink=stdout"}).pipeline.oneshot);
   // A bare bool never swallows the next argument, so "false" is positional.
   CHECK_THAT(error_of({"--oneshot", "false"}), Contains("unexpected argument \"false\""));
 
   for (const auto* word : {"true", "TRUE", "1", "yes", "Yes", "on", "ON"}) {
     INFO(word);
-    CHECK(load_config({}, {{"LOGSHIP_ONESHOT", word}}).oneshot);
+    CHECK(load_config({}, {{"LOGSHIP_ONESHOT", word}}).pipeline.oneshot);
   }
   for (const auto* word : {"false", "False", "0", "no", "NO", "off", "Off"}) {
     INFO(word);
-    CHECK_FALSE(load_config({"--oneshot=" + std::string(word)}).oneshot);
+    CHECK_FALSE(load_config({"--oneshot=" + std::string(word)}).pipeline.oneshot);
   }
   for (const auto* word : {"maybe", "2", "t", "y", "enabled", " true"}) {
     INFO(word);
@@ -169,13 +177,13 @@ TEST_CASE("bool flags", "[config]") {
 
 TEST_CASE("empty values", "[config]") {
   SECTION("an empty env var counts as unset") {
-    const Config c = load_config({}, {{"LOGSHIP_SINK", ""},
+    Config c = load_config({}, {{"LOGSHIP_SINK", ""},
                                       {"LOGSHIP_MEMORY_LIMIT", ""},
                                       {"LOGSHIP_RELEASE", ""},
                                       {"LOGSHIP_NOT_A_KEY", ""}});
-    CHECK(c.sink == SinkKind::kStdout);
-    CHECK(c.memory_limit == 64 * kMiB);
-    CHECK_FALSE(c.release.has_value());
+    CHECK(c.sinks.chosen() == "stdout");
+    CHECK(c.pipeline.memory_limit == 64 * kMiB);
+    CHECK_FALSE(c.pipeline.release.has_value());
   }
   SECTION("an empty flag value is an error") {
     CHECK_THAT(error_of({"--release="}),
@@ -238,25 +246,25 @@ TEST_CASE("enums", "[config]") {
   CHECK_THAT(env_error("LOGSHIP_LOG_LEVEL", "trace"),
              Contains("LOGSHIP_LOG_LEVEL: \"trace\" is not one of debug, info, warn, error"));
   // Case does not matter for enum words.
-  CHECK(load_config({}, {{"LOGSHIP_LOG_LEVEL", "WARN"}}).log_level == LogLevel::kWarn);
-  CHECK(load_config({"--input-format=Docker"}).input_format == InputFormat::kDocker);
+  CHECK(load_config({}, {{"LOGSHIP_LOG_LEVEL", "WARN"}}).pipeline.log_level == LogLevel::kWarn);
+  CHECK(load_config({"--input-format=Docker"}).tail.input_format == InputFormat::kDocker);
 }
 
 TEST_CASE("to_string matches the accepted spellings", "[config]") {
-  CHECK(logship::config::to_string(InputFormat::kAuto) == "auto");
-  CHECK(logship::config::to_string(InputFormat::kCri) == "cri");
-  CHECK(logship::config::to_string(InputFormat::kDocker) == "docker");
-  CHECK(logship::config::to_string(InputFormat::kRaw) == "raw");
-  CHECK(logship::config::to_string(SinkKind::kStdout) == "stdout");
-  CHECK(logship::config::to_string(SinkKind::kFile) == "file");
-  CHECK(logship::config::to_string(LogLevel::kDebug) == "debug");
-  CHECK(logship::config::to_string(LogLevel::kInfo) == "info");
-  CHECK(logship::config::to_string(LogLevel::kWarn) == "warn");
-  CHECK(logship::config::to_string(LogLevel::kError) == "error");
+  CHECK(logship::tail::to_string(InputFormat::kAuto) == "auto");
+  CHECK(logship::tail::to_string(InputFormat::kCri) == "cri");
+  CHECK(logship::tail::to_string(InputFormat::kDocker) == "docker");
+  CHECK(logship::tail::to_string(InputFormat::kRaw) == "raw");
+  CHECK(load_config({"--sink=stdout"}).sinks.chosen() == "stdout");
+  CHECK(load_config({"--sink=FILE", "--file-path=/o"}).sinks.chosen() == "file");
+  CHECK(logship::pipeline::to_string(LogLevel::kDebug) == "debug");
+  CHECK(logship::pipeline::to_string(LogLevel::kInfo) == "info");
+  CHECK(logship::pipeline::to_string(LogLevel::kWarn) == "warn");
+  CHECK(logship::pipeline::to_string(LogLevel::kError) == "error");
   // Round trip through load().
   for (auto level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
-    const std::string text(logship::config::to_string(level));
-    CHECK(load_config({"--log-level=" + text}).log_level == level);
+    const std::string text(logship::pipeline::to_string(level));
+    CHECK(load_config({"--log-level=" + text}).pipeline.log_level == level);
   }
 }
 
@@ -285,10 +293,10 @@ TEST_CASE("size syntax", "[config]") {
       CHECK(size_of(text) == bytes);
     }
     // G suffixes exercised on the one key whose bounds allow them.
-    CHECK(load_config({"--memory-limit=2G"}).memory_limit == 2000000000);
-    CHECK(load_config({"--memory-limit=2gb"}).memory_limit == 2000000000);
-    CHECK(load_config({"--memory-limit=2Gi"}).memory_limit == 2 * kGiB);
-    CHECK(load_config({"--memory-limit=2GiB"}).memory_limit == 2 * kGiB);
+    CHECK(load_config({"--memory-limit=2G"}).pipeline.memory_limit == 2000000000);
+    CHECK(load_config({"--memory-limit=2gb"}).pipeline.memory_limit == 2000000000);
+    CHECK(load_config({"--memory-limit=2Gi"}).pipeline.memory_limit == 2 * kGiB);
+    CHECK(load_config({"--memory-limit=2GiB"}).pipeline.memory_limit == 2 * kGiB);
   }
   SECTION("junk is rejected with the key and the accepted syntax") {
     for (const auto* text : {"12x", "1.5MiB", "1e3", " 1MiB", "1MiB ", "1 MiB", "MiB", "1KiBB",
@@ -318,12 +326,12 @@ TEST_CASE("size syntax", "[config]") {
 
 TEST_CASE("size bounds", "[config]") {
   SECTION("inclusive bounds are accepted") {
-    CHECK(load_config({"--max-record-bytes=1KiB"}).max_record_bytes == kKiB);
-    CHECK(load_config({"--max-record-bytes=64MiB", "--memory-limit=1GiB"}).max_record_bytes ==
+    CHECK(load_config({"--max-record-bytes=1KiB"}).tail.max_record_bytes == kKiB);
+    CHECK(load_config({"--max-record-bytes=64MiB", "--memory-limit=1GiB"}).tail.max_record_bytes ==
           64 * kMiB);
-    CHECK(load_config({"--memory-limit=4MiB"}).memory_limit == 4 * kMiB);
-    CHECK(load_config({"--memory-limit=64GiB"}).memory_limit == 64 * kGiB);
-    CHECK(load_config({"--batch-max-bytes=256MiB", "--memory-limit=1GiB"}).batch_max_bytes ==
+    CHECK(load_config({"--memory-limit=4MiB"}).pipeline.memory_limit == 4 * kMiB);
+    CHECK(load_config({"--memory-limit=64GiB"}).pipeline.memory_limit == 64 * kGiB);
+    CHECK(load_config({"--batch-max-bytes=256MiB", "--memory-limit=1GiB"}).pipeline.batch_max_bytes ==
           256 * kMiB);
   }
   SECTION("out of bounds names key, value in bytes and the bounds") {
@@ -345,9 +353,9 @@ TEST_CASE("size bounds", "[config]") {
 }
 
 TEST_CASE("integer syntax and bounds", "[config]") {
-  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "1"}}).batch_timeout.count() == 1);
-  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "60000"}}).batch_timeout.count() == 60000);
-  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "007"}}).batch_timeout.count() == 7);
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "1"}}).pipeline.batch_timeout.count() == 1);
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "60000"}}).pipeline.batch_timeout.count() == 60000);
+  CHECK(load_config({}, {{"LOGSHIP_BATCH_TIMEOUT_MS", "007"}}).pipeline.batch_timeout.count() == 7);
   for (const auto* text : {"12x", " ", "1e3", "+5", "0x10", "1.0", " 5", "5 ", "5ms", "abc"}) {
     INFO(text);
     CHECK_THAT(env_error("LOGSHIP_BATCH_TIMEOUT_MS", text),
@@ -367,9 +375,9 @@ TEST_CASE("integer syntax and bounds", "[config]") {
 }
 
 TEST_CASE("lists", "[config]") {
-  CHECK(load_config({"--input-paths=/a/*.log"}).input_paths ==
+  CHECK(load_config({"--input-paths=/a/*.log"}).tail.input_paths ==
         std::vector<std::string>{"/a/*.log"});
-  CHECK(load_config({"--input-paths= /a , /b\t,/c "}).input_paths ==
+  CHECK(load_config({"--input-paths= /a , /b\t,/c "}).tail.input_paths ==
         std::vector<std::string>{"/a", "/b", "/c"});
   for (const auto* text : {"/a,,/b", "/a,", ",/a", "/a, ,/b", ",", "  "}) {
     INFO(text);
@@ -392,7 +400,7 @@ TEST_CASE("listen addresses", "[config]") {
   SECTION("off disables the endpoint") {
     CHECK_FALSE(listen_of("off").enabled);
     CHECK_FALSE(listen_of("OFF").enabled);
-    CHECK_FALSE(load_config({"--listen", "off"}).listen.enabled);
+    CHECK_FALSE(load_config({"--listen", "off"}).pipeline.listen.enabled);
   }
   SECTION("rejected forms name the key and the reason") {
     const std::pair<const char*, const char*> cases[] = {
@@ -430,13 +438,13 @@ TEST_CASE("cross-key checks", "[config]") {
     CHECK_THAT(env_error("LOGSHIP_SINK", "file"),
                Contains("LOGSHIP_FILE_PATH") && Contains("required when LOGSHIP_SINK=file"));
     CHECK_THAT(error_of({"--sink=file"}), Contains("LOGSHIP_FILE_PATH (--file-path)"));
-    CHECK(load_config({"--sink=file", "--file-path=/o"}).file_path == "/o");
+    CHECK(file_path_of(load_config({"--sink=file", "--file-path=/o"})) == "/o");
     // A path without the file sink is accepted (and unused).
-    CHECK(load_config({"--file-path=/o"}).sink == SinkKind::kStdout);
+    CHECK(load_config({"--file-path=/o"}).sinks.chosen() == "stdout");
   }
   SECTION("memory limit must cover two batches and two records") {
     // 2 * 1MiB + 2 * 1MiB = 4MiB: exactly the minimum is fine.
-    CHECK(load_config({"--memory-limit=4MiB"}).memory_limit == 4 * kMiB);
+    CHECK(load_config({"--memory-limit=4MiB"}).pipeline.memory_limit == 4 * kMiB);
     const auto message =
         error_of({"--memory-limit=4MiB", "--batch-max-bytes=2MiB"});  // needs 6MiB
     CHECK_THAT(message, Contains("LOGSHIP_MEMORY_LIMIT (--memory-limit): 4194304 bytes is below "
@@ -453,7 +461,7 @@ TEST_CASE("cross-key checks", "[config]") {
 
 TEST_CASE("render_effective", "[config]") {
   SECTION("defaults") {
-    CHECK(logship::config::render_effective(load_config({})) ==
+    CHECK(logship::render_settings(load_config({})) ==
           "LOGSHIP_INPUT_PATHS=/var/log/containers/*.log\n"
           "LOGSHIP_INPUT_FORMAT=auto\n"
           "LOGSHIP_STATE_DIR=/var/lib/logship\n"
@@ -500,11 +508,11 @@ TEST_CASE("render_effective", "[config]") {
           "LOGSHIP_K8S_CA_FILE=/var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n");
   }
   SECTION("canonical forms of set values") {
-    const Config c = load_config({"--input-paths", "/a/*.log , /b/*.log", "--input-format=CRI",
+    Config c = load_config({"--input-paths", "/a/*.log , /b/*.log", "--input-format=CRI",
                                   "--release=v9", "--sink=file", "--file-path=/o", "--oneshot",
                                   "--memory-limit=1G", "--listen=[::1]:9"},
                                  {{"LOGSHIP_BATCH_MAX_BYTES", "2k"}});
-    const auto text = logship::config::render_effective(c);
+    const auto text = logship::render_settings(c);
     CHECK_THAT(text, Contains("LOGSHIP_INPUT_PATHS=/a/*.log,/b/*.log\n"));
     CHECK_THAT(text, Contains("LOGSHIP_INPUT_FORMAT=cri\n"));
     CHECK_THAT(text, Contains("LOGSHIP_RELEASE=v9\n"));
@@ -516,13 +524,13 @@ TEST_CASE("render_effective", "[config]") {
     CHECK_THAT(text, Contains("LOGSHIP_ONESHOT=true\n"));
   }
   SECTION("listen off") {
-    CHECK_THAT(logship::config::render_effective(load_config({"--listen=off"})),
+    CHECK_THAT(logship::render_settings(load_config({"--listen=off"})),
                Contains("LOGSHIP_LISTEN=off\n"));
   }
   SECTION("the output is valid input that reproduces itself") {
-    const Config c = load_config({"--input-paths=/x,/y", "--release=r", "--listen=[::]:1",
+    Config c = load_config({"--input-paths=/x,/y", "--release=r", "--listen=[::]:1",
                                   "--max-record-bytes=3KiB", "--log-level=warn"});
-    const std::string first = logship::config::render_effective(c);
+    const std::string first = logship::render_settings(c);
     Env env;
     size_t start = 0;
     while (start < first.size()) {
@@ -532,7 +540,7 @@ TEST_CASE("render_effective", "[config]") {
       env[line.substr(0, eq)] = line.substr(eq + 1);
       start = end + 1;
     }
-    CHECK(logship::config::render_effective(load_config({}, env)) == first);
+    CHECK(logship::render_settings(load_config({}, env)) == first);
   }
 }
 
@@ -541,22 +549,22 @@ TEST_CASE("--check-config, --help and --version", "[config]") {
                       {"LOGSHIP_NOPE", "1"},
                       {"LOGSHIP_MEMORY_LIMIT", "-1"}};
   SECTION("--check-config validates and reports the action") {
-    CHECK(logship::config::load({"--check-config"}, {}).action == Action::kCheckConfig);
-    CHECK(logship::config::load({"--oneshot", "--check-config"}, {}).config.oneshot);
+    CHECK(logship::load_settings({"--check-config"}, {}).action == Action::kCheckConfig);
+    CHECK(logship::load_settings({"--oneshot", "--check-config"}, {}).settings.pipeline.oneshot);
     CHECK_THAT(error_of({"--check-config"}, broken), Contains("LOGSHIP_"));
     CHECK_THAT(error_of({"--check-config=yes"}), Contains("--check-config does not take a value"));
   }
   SECTION("--help and --version short-circuit a broken environment and other flags") {
     for (const Args& args : {Args{"--help"}, Args{"--sink=kafak", "--help"},
                              Args{"--bogus", "positional", "--help"}}) {
-      const auto loaded = logship::config::load(args, broken);
+      const auto loaded = logship::load_settings(args, broken);
       CHECK(loaded.action == Action::kHelp);
-      CHECK(loaded.config.sink == SinkKind::kStdout);  // defaults, nothing parsed
+      CHECK(loaded.settings.sinks.chosen() == "stdout");  // defaults, nothing parsed
     }
-    const auto version = logship::config::load({"--version"}, broken);
+    const auto version = logship::load_settings({"--version"}, broken);
     CHECK(version.action == Action::kVersion);
-    CHECK(version.config.memory_limit == 64 * kMiB);
-    CHECK(logship::config::load({"--version", "--help"}, {}).action == Action::kVersion);
+    CHECK(version.settings.pipeline.memory_limit == 64 * kMiB);
+    CHECK(logship::load_settings({"--version", "--help"}, {}).action == Action::kVersion);
   }
   SECTION("with a value they are errors") {
     CHECK_THAT(error_of({"--help=1"}), Contains("--help does not take a value"));
@@ -565,7 +573,7 @@ TEST_CASE("--check-config, --help and --version", "[config]") {
 }
 
 TEST_CASE("help_text lists every setting on one line", "[config]") {
-  const std::string help = logship::config::help_text();
+  const std::string help = logship::help_text();
   CHECK_THAT(help, Contains("Usage:") && Contains("--check-config") && Contains("--help") &&
                        Contains("--version"));
   const std::pair<const char*, const char*> keys[] = {
@@ -612,154 +620,200 @@ TEST_CASE("environment_map", "[config]") {
   CHECK(logship::config::environment_map(nullptr).empty());
 }
 
-// ---- The table engine with custom tables -----------------------------------
+// ---- The engine with custom tables ------------------------------------------
 
 namespace {
 
-namespace detail = logship::config::detail;
+namespace cfg = logship::config;
 
-// A secret row and a pass-through prefix row, stored into fields of Config
-// the real table owns (the engine does not care which field a row uses).
-constexpr detail::KeySpec kEngineTable[] = {
+// A secret row, a pass-through prefix row and an exact row inside that
+// family, bound to a test-only settings struct.
+struct EngineSettings {
+  std::optional<std::string> token;
+  std::chrono::milliseconds timeout{};
+  cfg::Entries options;
+  std::string special;
+};
+
+constexpr cfg::KeySpec kEngineTable[] = {
     {
         .env = "LOGSHIP_TOKEN",
-        .kind = detail::Kind::kString,
+        .kind = cfg::Kind::kString,
         .secret = true,
         .help = "A secret.",
-        .store = [](Config& c, detail::Value&& v) {
-          if (auto* s = std::get_if<std::string>(&v)) c.release = *s;
-        },
-        .fetch = [](const Config& c) -> detail::Value {
-          if (c.release) return *c.release;
-          return std::monostate{};
-        },
+        .bind = cfg::bind<&EngineSettings::token>(),
     },
     {
         .env = "LOGSHIP_TIMEOUT",
-        .kind = detail::Kind::kInteger,
+        .kind = cfg::Kind::kInteger,
         .default_text = "5",
         .min = 1,
         .max = 10,
         .secret = true,
         .help = "A secret number.",
-        .store = [](Config& c, detail::Value&& v) {
-          c.batch_timeout = std::chrono::milliseconds(std::get<uint64_t>(v));
-        },
-        .fetch = [](const Config& c) -> detail::Value { return uint64_t(c.batch_timeout.count()); },
+        .bind = cfg::bind<&EngineSettings::timeout>(),
     },
     {
         .env = "LOGSHIP_KAFKA_OPT_",
-        .kind = detail::Kind::kPrefix,
+        .kind = cfg::Kind::kPrefix,
         .help = "Pass-through.",
-        .store_entries = [](Config& c, detail::Entries&& entries) {
-          c.input_paths.clear();
-          for (auto& [k, v] : entries) c.input_paths.push_back(k + "=" + v);
-        },
-        .fetch_entries = [](const Config& c) {
-          detail::Entries entries;
-          for (const auto& item : c.input_paths) {
-            const size_t eq = item.find('=');
-            entries[item.substr(0, eq)] = item.substr(eq + 1);
-          }
-          return entries;
-        },
+        .bind = cfg::bind<&EngineSettings::options>(),
     },
     {
         // An exact row inside the prefix family wins over the prefix.
         .env = "LOGSHIP_KAFKA_OPT_SPECIAL",
-        .kind = detail::Kind::kPath,
+        .kind = cfg::Kind::kPath,
         .help = "Exact name inside a prefix family.",
-        .store = [](Config& c, detail::Value&& v) {
-          if (auto* s = std::get_if<std::string>(&v)) c.state_dir = *s;
-        },
-        .fetch = [](const Config& c) -> detail::Value { return c.state_dir; },
+        .bind = cfg::bind<&EngineSettings::special>(),
     },
 };
 
-Config engine_load(const Args& args, const Env& env) {
-  return detail::load_with_table(kEngineTable, args, env).config;
+EngineSettings engine_load(const Args& args, const Env& env) {
+  EngineSettings s;
+  const cfg::Section sections[] = {cfg::Section(kEngineTable, s)};
+  (void)cfg::load(sections, args, env);
+  return s;
+}
+
+std::string engine_render(EngineSettings s) {
+  const cfg::Section sections[] = {cfg::Section(kEngineTable, s)};
+  return cfg::render(sections);
+}
+
+std::string engine_help() {
+  EngineSettings s;
+  const cfg::Section sections[] = {cfg::Section(kEngineTable, s)};
+  return cfg::help(sections);
 }
 
 std::string engine_error(const Args& args, const Env& env) {
   try {
-    (void)detail::load_with_table(kEngineTable, args, env);
+    (void)engine_load(args, env);
   } catch (const ConfigError& e) {
     return e.what();
   }
-  FAIL("load_with_table() did not throw");
+  FAIL("load() did not throw");
   return {};
 }
 
 }  // namespace
 
 TEST_CASE("engine: secrets are never printed", "[config]") {
-  const Config c = engine_load({}, {{"LOGSHIP_TOKEN", "hunter2"}});
-  CHECK(c.release == "hunter2");
-  const auto rendered = detail::render_with_table(kEngineTable, c);
+  const EngineSettings c = engine_load({}, {{"LOGSHIP_TOKEN", "hunter2"}});
+  CHECK(c.token == "hunter2");
+  const auto rendered = engine_render(c);
   CHECK_THAT(rendered, Contains("LOGSHIP_TOKEN=<redacted>\n") &&
                            Contains("LOGSHIP_TIMEOUT=<redacted>\n"));
   CHECK_THAT(rendered, !Contains("hunter2"));
   // Unset secrets render empty, so "not configured" stays visible.
-  CHECK_THAT(detail::render_with_table(kEngineTable, engine_load({}, {})),
-             Contains("LOGSHIP_TOKEN=\n"));
+  CHECK_THAT(engine_render(engine_load({}, {})), Contains("LOGSHIP_TOKEN=\n"));
   // Bad values of a secret row do not echo the value.
   const auto message = engine_error({"--timeout=s3cr3t"}, {});
   CHECK_THAT(message, Contains("LOGSHIP_TIMEOUT (flag --timeout): <redacted> is not a decimal"));
   CHECK_THAT(message, !Contains("s3cr3t"));
-  CHECK_THAT(detail::help_with_table(kEngineTable), Contains("secret"));
+  CHECK_THAT(engine_help(), Contains("secret"));
 }
 
 TEST_CASE("engine: prefix rows collect a pass-through family", "[config]") {
-  const Config c = engine_load({"--kafka-opt-batch-size=100", "--kafka-opt-special=/s"},
-                               {{"LOGSHIP_KAFKA_OPT_BATCH_SIZE", "5"},
-                                {"LOGSHIP_KAFKA_OPT_ACKS", "all"}});
+  const EngineSettings c = engine_load({"--kafka-opt-batch-size=100", "--kafka-opt-special=/s"},
+                                       {{"LOGSHIP_KAFKA_OPT_BATCH_SIZE", "5"},
+                                        {"LOGSHIP_KAFKA_OPT_ACKS", "all"}});
   // Flags win per entry; names are the env-spelt suffix.
-  CHECK(c.input_paths == std::vector<std::string>{"ACKS=all", "BATCH_SIZE=100"});
-  CHECK(c.state_dir == "/s");
-  const auto rendered = detail::render_with_table(kEngineTable, c);
+  CHECK(c.options == cfg::Entries{{"ACKS", "all"}, {"BATCH_SIZE", "100"}});
+  CHECK(c.special == "/s");
+  const auto rendered = engine_render(c);
   CHECK_THAT(rendered, Contains("LOGSHIP_KAFKA_OPT_ACKS=all\nLOGSHIP_KAFKA_OPT_BATCH_SIZE=100\n"));
   CHECK_THAT(rendered, Contains("LOGSHIP_KAFKA_OPT_SPECIAL=/s\n"));
   CHECK_THAT(engine_error({}, {{"LOGSHIP_KAFKA_OPT_", "x"}}),
              Contains("LOGSHIP_KAFKA_OPT_: missing option name after the prefix"));
   CHECK_THAT(engine_error({"--kafka-opt-"}, {}), Contains("missing value"));
-  CHECK_THAT(detail::help_with_table(kEngineTable),
-             Contains("LOGSHIP_KAFKA_OPT_*") && Contains("--kafka-opt-*=<value>"));
+  CHECK_THAT(engine_help(), Contains("LOGSHIP_KAFKA_OPT_*") && Contains("--kafka-opt-*=<value>"));
 }
 
 TEST_CASE("engine: flag names derive from env names", "[config]") {
-  CHECK(detail::flag_name("LOGSHIP_BATCH_MAX_BYTES") == "batch-max-bytes");
-  CHECK(detail::flag_name("LOGSHIP_KAFKA_OPT_") == "kafka-opt-");
+  CHECK(cfg::flag_name("LOGSHIP_BATCH_MAX_BYTES") == "batch-max-bytes");
+  CHECK(cfg::flag_name("LOGSHIP_KAFKA_OPT_") == "kafka-opt-");
   // Every real row round-trips, so every setting really has its flag.
-  for (const auto& spec : detail::key_table()) {
-    INFO(spec.env);
-    CHECK(spec.env.starts_with("LOGSHIP_"));
-    CHECK_FALSE(spec.help.empty());
-    if (spec.kind == detail::Kind::kPrefix) {
-      CHECK(spec.store_entries != nullptr);
-      CHECK(spec.fetch_entries != nullptr);
-    } else {
-      CHECK(spec.store != nullptr);
-      CHECK(spec.fetch != nullptr);
+  Config settings;
+  for (const auto& section : settings.sections()) {
+    for (const auto& spec : section.keys()) {
+      INFO(spec.env);
+      CHECK(spec.env.starts_with("LOGSHIP_"));
+      CHECK_FALSE(spec.help.empty());
+      if (spec.kind == cfg::Kind::kPrefix) {
+        CHECK(spec.bind.store_entries != nullptr);
+        CHECK(spec.bind.fetch_entries != nullptr);
+      } else {
+        CHECK(spec.bind.store != nullptr);
+        CHECK(spec.bind.fetch != nullptr);
+      }
     }
+  }
+}
+
+namespace {
+
+struct OtherSettings {
+  bool flag = false;
+};
+struct OrderSettings {
+  std::string a, b, c;
+};
+constexpr cfg::KeySpec kOrderRows[] = {
+    {.env = "LOGSHIP_C", .help = "c", .order = 30, .bind = cfg::bind<&OrderSettings::c>()},
+    {.env = "LOGSHIP_A", .help = "a", .order = 10, .bind = cfg::bind<&OrderSettings::a>()},
+};
+constexpr cfg::KeySpec kMiddleRow[] = {
+    {.env = "LOGSHIP_B", .help = "b", .order = 20, .bind = cfg::bind<&OrderSettings::b>()},
+};
+
+}  // namespace
+
+TEST_CASE("engine: sections keep their rows apart and are listed by order", "[config]") {
+  SECTION("a row bound to another struct is refused") {
+    OtherSettings other;
+    CHECK_THROWS_AS(cfg::Section(kOrderRows, other), std::logic_error);
+  }
+  SECTION("the union of two sections is listed by order, whatever section a row is in") {
+    OrderSettings first, second;
+    const cfg::Section sections[] = {cfg::Section(kOrderRows, first), cfg::Section(kMiddleRow, second)};
+    CHECK(cfg::load(sections, {"--b=2", "--c=3"}, {{"LOGSHIP_A", "1"}}) == Action::kRun);
+    CHECK(first.a == "1");
+    CHECK(first.c == "3");
+    CHECK(second.b == "2");  // stored into the second section's object
+    CHECK(first.b.empty());
+    CHECK(cfg::render(sections) == "LOGSHIP_A=1\nLOGSHIP_B=2\nLOGSHIP_C=3\n");
+    const std::string help = cfg::help(sections);
+    CHECK(help.find("LOGSHIP_A") < help.find("LOGSHIP_B"));
+    CHECK(help.find("LOGSHIP_B") < help.find("LOGSHIP_C"));
+  }
+  SECTION("a name declared by two components is a programming error") {
+    OrderSettings first, second;
+    const cfg::Section sections[] = {cfg::Section(kMiddleRow, first), cfg::Section(kMiddleRow, second)};
+    CHECK_THROWS_AS(cfg::load(sections, {}, {}), std::logic_error);
+  }
+  SECTION("the real union declares every name once") {
+    Config settings;
+    CHECK_NOTHROW(cfg::render(settings.sections()));
   }
 }
 
 TEST_CASE("follow-mode settings", "[config]") {
   const Config d = load_config({});
-  CHECK(d.rescan_interval == std::chrono::milliseconds(1000));
-  CHECK(d.read_from == logship::config::ReadFrom::kHead);
-  CHECK(d.max_open_files == 1024);
-  CHECK(d.shutdown_timeout == std::chrono::milliseconds(25000));
-  CHECK(d.rotate_wait == std::chrono::milliseconds(5000));
+  CHECK(d.tail.rescan_interval == std::chrono::milliseconds(1000));
+  CHECK(d.tail.read_from == logship::tail::ReadFrom::kHead);
+  CHECK(d.tail.max_open_files == 1024);
+  CHECK(d.pipeline.shutdown_timeout == std::chrono::milliseconds(25000));
+  CHECK(d.tail.rotate_wait == std::chrono::milliseconds(5000));
 
-  const Config c = load_config({"--read-from=tail", "--max-open-files=10"},
+  Config c = load_config({"--read-from=tail", "--max-open-files=10"},
                                {{"LOGSHIP_RESCAN_MS", "50"}, {"LOGSHIP_SHUTDOWN_TIMEOUT_MS", "0"},
                                 {"LOGSHIP_ROTATE_WAIT_MS", "100"}});
-  CHECK(c.read_from == logship::config::ReadFrom::kTail);
-  CHECK(c.max_open_files == 10);
-  CHECK(c.rescan_interval == std::chrono::milliseconds(50));
-  CHECK(c.shutdown_timeout == std::chrono::milliseconds(0));
-  CHECK(c.rotate_wait == std::chrono::milliseconds(100));
+  CHECK(c.tail.read_from == logship::tail::ReadFrom::kTail);
+  CHECK(c.tail.max_open_files == 10);
+  CHECK(c.tail.rescan_interval == std::chrono::milliseconds(50));
+  CHECK(c.pipeline.shutdown_timeout == std::chrono::milliseconds(0));
+  CHECK(c.tail.rotate_wait == std::chrono::milliseconds(100));
 
   CHECK_THAT(error_of({"--read-from=middle"}), Contains("LOGSHIP_READ_FROM"));
   CHECK_THAT(error_of({"--max-open-files=0"}), Contains("LOGSHIP_MAX_OPEN_FILES"));
@@ -769,18 +823,94 @@ TEST_CASE("follow-mode settings", "[config]") {
 
 TEST_CASE("kubernetes API settings", "[config]") {
   const Config d = load_config({});
-  CHECK_FALSE(d.k8s_api);
-  CHECK(d.k8s_labels.empty());
-  CHECK(d.release_from == std::vector<std::string>{"label:app.kubernetes.io/version",
+  CHECK_FALSE(d.k8s.api);
+  CHECK(d.k8s.labels.empty());
+  CHECK(d.k8s.release_from == std::vector<std::string>{"label:app.kubernetes.io/version",
                                                    "annotation:logship.io/release", "image-tag"});
-  CHECK(d.k8s_wait == std::chrono::milliseconds(500));
-  const Config c = load_config({"--k8s-api", "--node-name=node-1", "--k8s-labels=app,team.io/*"},
-                               {{"LOGSHIP_RELEASE_FROM", "annotation:x/y,image-tag"}});
-  CHECK(c.k8s_api);
-  CHECK(c.node_name == "node-1");
-  CHECK(c.k8s_labels == std::vector<std::string>{"app", "team.io/*"});
-  CHECK(c.release_from == std::vector<std::string>{"annotation:x/y", "image-tag"});
+  CHECK(d.k8s.wait == std::chrono::milliseconds(500));
+  Config c = load_config({"--k8s-api", "--node-name=node-1", "--k8s-labels=app,team.io/*"},
+                               {{"LOGSHIP_RELEASE_FROM", "annotation:x/y,image-tag"},
+                                // In-cluster address, checked at load since
+                                // the settings moved into agent/k8s.
+                                {"KUBERNETES_SERVICE_HOST", "10.0.0.1"}});
+  CHECK(c.k8s.api);
+  CHECK(c.k8s.node_name == "node-1");
+  CHECK(c.k8s.labels == std::vector<std::string>{"app", "team.io/*"});
+  CHECK(c.k8s.release_from == std::vector<std::string>{"annotation:x/y", "image-tag"});
   CHECK_THAT(error_of({"--k8s-api"}), Contains("LOGSHIP_NODE_NAME"));
   CHECK_THAT(error_of({"--release-from=label:"}), Contains("LOGSHIP_RELEASE_FROM"));
   CHECK_THAT(error_of({"--release-from=git-sha"}), Contains("LOGSHIP_RELEASE_FROM"));
+}
+
+TEST_CASE("in-cluster API address is checked with the configuration", "[config]") {
+  const Args api = {"--k8s-api", "--node-name=node-1"};
+  SECTION("from KUBERNETES_SERVICE_HOST/PORT, port 443 by default") {
+    const Config c = load_config(api, {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}});
+    CHECK(c.k8s.api_host == "10.0.0.1");
+    CHECK(c.k8s.api_port == 443);
+    const Config d =
+        load_config(api, {{"KUBERNETES_SERVICE_HOST", "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT", "6443"}});
+    CHECK(d.k8s.api_port == 6443);
+  }
+  SECTION("missing host, also for --check-config") {
+    for (const Args& args : {api, Args{"--k8s-api", "--node-name=node-1", "--check-config"}}) {
+      CHECK_THAT(error_of(args, {{"KUBERNETES_SERVICE_HOST", ""}}),
+                 Equals("LOGSHIP_K8S_API=true but KUBERNETES_SERVICE_HOST is not set (not running in a pod?)"));
+    }
+  }
+  SECTION("a bad port") {
+    for (const char* port : {"0", "65536", "https", "-1", "44x"}) {
+      INFO(port);
+      CHECK_THAT(error_of(api, {{"KUBERNETES_SERVICE_HOST", "h"}, {"KUBERNETES_SERVICE_PORT", port}}),
+                 Equals("KUBERNETES_SERVICE_PORT: \"" + std::string(port) + "\" is not a port"));
+    }
+  }
+  SECTION("not needed without LOGSHIP_K8S_API") {
+    CHECK_FALSE(load_config({}, {{"KUBERNETES_SERVICE_PORT", "junk"}}).k8s.api);
+  }
+}
+
+TEST_CASE("standard input cannot be mixed with globs", "[config]") {
+  CHECK(load_config({"--input-paths=-"}).tail.reads_stdin());
+  CHECK_FALSE(load_config({"--input-paths=/a/*.log"}).tail.reads_stdin());
+  for (const Args& args : {Args{"--input-paths=-,/a/*.log"}, Args{"--input-paths=/a/*.log,-", "--check-config"}}) {
+    CHECK_THAT(error_of(args),
+               Equals("LOGSHIP_INPUT_PATHS: - (standard input) cannot be combined with file globs"));
+  }
+}
+
+TEST_CASE("every sink's keys are validated whatever the sink (issue 12)", "[config]") {
+  SECTION("LOGSHIP_HTTP_CONCURRENCY=banana with the stdout sink") {
+    for (const Args& args : {Args{}, Args{"--check-config"}}) {
+      const std::string message = error_of(args, {{"LOGSHIP_HTTP_CONCURRENCY", "banana"}});
+      CHECK_THAT(message, Equals("LOGSHIP_HTTP_CONCURRENCY: expected adaptive or a decimal number between 1 and 256"));
+    }
+    CHECK_THAT(error_of({"--http-concurrency=0", "--sink=file", "--file-path=/o"}),
+               Contains("LOGSHIP_HTTP_CONCURRENCY (flag --http-concurrency): expected adaptive"));
+    CHECK_THAT(error_of({}, {{"LOGSHIP_HTTP_CONCURRENCY", "257"}}), Contains("LOGSHIP_HTTP_CONCURRENCY"));
+  }
+  SECTION("valid values of an unused sink render canonically, never a sentinel") {
+    Config c = load_config({}, {{"LOGSHIP_HTTP_CONCURRENCY", "ADAPTIVE"}});
+    CHECK_THAT(logship::render_settings(c), Contains("LOGSHIP_HTTP_CONCURRENCY=adaptive\n"));
+    Config d = load_config({}, {{"LOGSHIP_HTTP_CONCURRENCY", "007"}});
+    CHECK_THAT(logship::render_settings(d), Contains("LOGSHIP_HTTP_CONCURRENCY=7\n"));
+    CHECK_THAT(logship::render_settings(d), !Contains("4294967295"));
+  }
+  SECTION("other sinks' values: URL, headers, index, brokers, topics") {
+    const std::pair<Env, const char*> cases[] = {
+        {{{"LOGSHIP_HTTP_URL", "ftp://x"}}, "LOGSHIP_HTTP_URL"},
+        {{{"LOGSHIP_HTTP_HEADERS", "bad header=v"}}, "LOGSHIP_HTTP_HEADERS"},
+        {{{"LOGSHIP_HTTP_FORMAT", "elasticsearch"}, {"LOGSHIP_HTTP_INDEX", "Logs"}}, "LOGSHIP_HTTP_INDEX"},
+        {{{"LOGSHIP_KAFKA_BROKERS", "a:0"}}, "LOGSHIP_KAFKA_BROKERS"},
+        {{{"LOGSHIP_KAFKA_TOPIC", "a/b"}}, "LOGSHIP_KAFKA_TOPIC"},
+    };
+    for (const auto& [env, key] : cases) {
+      INFO(key);
+      CHECK_THAT(error_of({"--check-config"}, env), Contains(key));
+    }
+  }
+  SECTION("requirements of a sink apply only when it is chosen") {
+    CHECK(load_config({}, {{"LOGSHIP_HTTP_USER", "u"}}).sinks.chosen() == "stdout");
+    CHECK(load_config({}, {{"LOGSHIP_KAFKA_TOPIC", "t-{pod}"}}).sinks.chosen() == "stdout");
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/settings.h"
 #include "tests/fakes/temp_dir.h"
 
 using namespace logship;
@@ -11,14 +12,27 @@ using logship::testing::write_file;
 
 namespace {
 
-config::Config base(const std::string& state) {
-  config::Config c;
-  c.sink = config::SinkKind::kHttp;
-  c.http_url = "https://logs.example";
-  c.http_index = "logship-%Y.%m.%d";
-  c.state_dir = state;
-  c.http_timeout = std::chrono::milliseconds(30000);
+/// The sink's settings and the context the agent gives it.
+struct Base {
+  HttpSettings s;
+  config::SinkContext ctx;
+};
+
+Base base(const std::string& state) {
+  Base c;
+  c.s.url = "https://logs.example";
+  c.s.index = "logship-%Y.%m.%d";
+  c.ctx.state_dir = state;
+  c.s.timeout = std::chrono::milliseconds(30000);
   return c;
+}
+
+Result<HttpSinkOptions> options_from_config(const Base& c) { return options_from_settings(c.s, c.ctx); }
+
+const HttpSettings& http_of(const AgentSettings& c) {
+  const auto* s = c.sinks.settings_of<HttpSettings>();
+  REQUIRE(s != nullptr);
+  return *s;
 }
 
 std::string header(const HttpSinkOptions& o, std::string_view name) {
@@ -63,7 +77,7 @@ TEST_CASE("options: default paths per format, auth schemes, secrets from files",
   write_file(dir.path + "/password", "pw\n");
   auto c = base(dir.path);
 
-  c.http_format = config::HttpFormat::kLoki;
+  c.s.format = config::HttpFormat::kLoki;
   auto o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/loki/api/v1/push");
@@ -71,42 +85,42 @@ TEST_CASE("options: default paths per format, auth schemes, secrets from files",
   CHECK(o->dead_letter_path == dir.path + "/http-dead-letter.ndjson");
   CHECK(o->max_attempts == 0);  // follow mode: until delivered
 
-  c.http_format = config::HttpFormat::kOtlp;
-  c.http_url = "http://collector:4318/custom/path";
-  c.oneshot = true;
+  c.s.format = config::HttpFormat::kOtlp;
+  c.s.url = "http://collector:4318/custom/path";
+  c.ctx.oneshot = true;
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/custom/path");  // an explicit path wins
   CHECK(o->max_attempts > 0);
 
-  c.http_url = "https://hec.example:8088";
-  c.http_format = config::HttpFormat::kSplunkHec;
-  c.http_token_file = dir.path + "/token";
+  c.s.url = "https://hec.example:8088";
+  c.s.format = config::HttpFormat::kSplunkHec;
+  c.s.token_file = dir.path + "/token";
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/services/collector/event");
   CHECK(header(*o, "Authorization") == "Splunk tok-123");
 
-  c.http_format = config::HttpFormat::kElasticsearch;
+  c.s.format = config::HttpFormat::kElasticsearch;
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/_bulk");
   CHECK(header(*o, "Authorization") == "Bearer tok-123");
 
-  c.http_token_file.reset();
-  c.http_user = "elastic";
-  c.http_password_file = dir.path + "/password";
-  c.compression = config::Compression::kZstd;
+  c.s.token_file.reset();
+  c.s.user = "elastic";
+  c.s.password_file = dir.path + "/password";
+  c.ctx.compression = "zstd";
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(header(*o, "Authorization") == basic_auth("elastic", "pw"));
   CHECK(o->codec == codec::Codec::kZstd);
 
   // Authorization twice would be ambiguous.
-  c.http_headers = {"Authorization=ApiKey abc"};
+  c.s.headers = {"Authorization=ApiKey abc"};
   CHECK_FALSE(options_from_config(c));
-  c.http_user.reset();
-  c.http_password_file.reset();
+  c.s.user.reset();
+  c.s.password_file.reset();
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(header(*o, "Authorization") == "ApiKey abc");
@@ -128,28 +142,30 @@ TEST_CASE("secret files: missing, empty, multi-line", "[http][config]") {
 }
 
 TEST_CASE("config: LOGSHIP_HTTP_* keys load and cross-check", "[http][config]") {
-  using config::load;
+  const auto load = [](const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    return load_settings(args, env);
+  };
   const std::map<std::string, std::string> ok = {
       {"LOGSHIP_SINK", "http"}, {"LOGSHIP_HTTP_URL", "https://es.example:9200"},
       {"LOGSHIP_HTTP_FORMAT", "elasticsearch"}, {"LOGSHIP_HTTP_CONCURRENCY", "8"},
       {"LOGSHIP_HTTP_HEADERS", "X-A=1,X-B=2"}, {"LOGSHIP_HTTP_INDEX", "logs-{namespace}-%Y.%m"}};
   auto loaded = load({}, ok);
-  const config::Config& c = loaded.config;
-  CHECK(c.sink == config::SinkKind::kHttp);
-  CHECK(c.http_format == config::HttpFormat::kElasticsearch);
-  CHECK(c.http_concurrency == 8);
-  CHECK(c.http_headers == std::vector<std::string>{"X-A=1", "X-B=2"});
-  CHECK(c.http_timeout == std::chrono::milliseconds(30000));
-  CHECK(config::effective_compression(c) == config::Compression::kGzip);
-  const std::string shown = config::render_effective(c);
+  const AgentSettings& c = loaded.settings;
+  CHECK(c.sinks.chosen() == "http");
+  CHECK(http_of(c).format == config::HttpFormat::kElasticsearch);
+  CHECK(http_of(c).concurrency == 8);
+  CHECK(http_of(c).headers == std::vector<std::string>{"X-A=1", "X-B=2"});
+  CHECK(http_of(c).timeout == std::chrono::milliseconds(30000));
+  CHECK(c.sinks.compression() == "gzip");
+  const std::string shown = render_settings(c);
   CHECK(shown.find("LOGSHIP_HTTP_HEADERS=<redacted>") != std::string::npos);
   CHECK(shown.find("LOGSHIP_COMPRESSION=gzip") != std::string::npos);
   CHECK(shown.find("LOGSHIP_HTTP_CONCURRENCY=8") != std::string::npos);
 
-  CHECK(load({}, {{"LOGSHIP_SINK", "http"}, {"LOGSHIP_HTTP_URL", "http://x"}}).config.http_concurrency == 0);
-  CHECK(config::parse_http_concurrency("Adaptive") == 0);
-  CHECK(config::parse_http_concurrency("0") == config::kHttpConcurrencyInvalid);
-  CHECK(config::parse_http_concurrency("4x") == config::kHttpConcurrencyInvalid);
+  CHECK(http_of(load({}, {{"LOGSHIP_SINK", "http"}, {"LOGSHIP_HTTP_URL", "http://x"}}).settings).concurrency == 0);
+  CHECK(parse_http_concurrency("Adaptive") == 0);
+  CHECK(parse_http_concurrency("0") == kHttpConcurrencyInvalid);
+  CHECK(parse_http_concurrency("4x") == kHttpConcurrencyInvalid);
 
   const auto refused = [&](std::map<std::string, std::string> env, std::string_view needle) {
     env.emplace("LOGSHIP_SINK", "http");

@@ -1,6 +1,7 @@
-// Tests for the Kafka settings: the LOGSHIP_KAFKA_* / LOGSHIP_COMPRESSION
-// rows of agent/config, their cross-key checks and redaction, and
-// sinks/kafka/kafka_config (property names, _FILE secrets).
+// Tests for the Kafka settings: the LOGSHIP_KAFKA_* rows of
+// sinks/kafka/kafka_config and LOGSHIP_COMPRESSION (agent/builtin_sinks)
+// loaded through the agent's settings, their checks and redaction, and the
+// options built from them (property names, _FILE secrets).
 
 #include "sinks/kafka/kafka_config.h"
 
@@ -10,15 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "agent/settings.h"
 #include "tests/fakes/temp_dir.h"
 
 using namespace logship;
-using config::Compression;
-using config::Config;
+using Config = AgentSettings;
 using config::ConfigError;
 using config::KafkaKey;
-using config::SinkKind;
 using config::TopicPart;
+using sinks::kafka::KafkaSettings;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using Env = std::map<std::string, std::string>;
@@ -32,12 +33,18 @@ Env kafka_env(Env extra = {}) {
 }
 
 Config load(const Env& env, const std::vector<std::string>& args = {}) {
-  return config::load(args, env).config;
+  return load_settings(args, env).settings;
+}
+
+const KafkaSettings& kafka(const Config& c) {
+  const auto* s = c.sinks.settings_of<KafkaSettings>();
+  REQUIRE(s != nullptr);
+  return *s;
 }
 
 std::string error_of(const Env& env, const std::vector<std::string>& args = {}) {
   try {
-    (void)config::load(args, env);
+    (void)load_settings(args, env);
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -49,14 +56,14 @@ std::string error_of(const Env& env, const std::vector<std::string>& args = {}) 
 
 TEST_CASE("kafka config: defaults and values", "[sinks][kafka][config]") {
   const Config c = load(kafka_env());
-  CHECK(c.sink == SinkKind::kKafka);
-  CHECK(c.kafka_brokers == std::vector<std::string>{"127.0.0.1:9092"});
-  CHECK(c.kafka_topic == "logs");
-  CHECK_FALSE(c.kafka_topic_fallback);
-  CHECK(c.kafka_key == KafkaKey::kNone);
-  CHECK_FALSE(c.compression);
-  CHECK(config::effective_compression(c) == Compression::kZstd);
-  CHECK(c.kafka_options.empty());
+  CHECK(c.sinks.chosen() == "kafka");
+  CHECK(kafka(c).brokers == std::vector<std::string>{"127.0.0.1:9092"});
+  CHECK(kafka(c).topic == "logs");
+  CHECK_FALSE(kafka(c).topic_fallback);
+  CHECK(kafka(c).key == KafkaKey::kNone);
+  CHECK(c.sinks.compression() == "zstd");
+  CHECK(c.sink_context().compression == "zstd");
+  CHECK(kafka(c).options.empty());
 
   const Config d = load(kafka_env({{"LOGSHIP_KAFKA_BROKERS", "b1:9092, [::1]:9093,SASL_SSL://b3:9094,b4"},
                                    {"LOGSHIP_KAFKA_TOPIC", "logs-{namespace}"},
@@ -64,35 +71,31 @@ TEST_CASE("kafka config: defaults and values", "[sinks][kafka][config]") {
                                    {"LOGSHIP_KAFKA_KEY", "Container"},
                                    {"LOGSHIP_COMPRESSION", "lz4"}}),
                         {"--kafka-opt-linger-ms=20"});
-  CHECK(d.kafka_brokers == std::vector<std::string>{"b1:9092", "[::1]:9093", "SASL_SSL://b3:9094", "b4"});
-  CHECK(d.kafka_topic == "logs-{namespace}");
-  CHECK(d.kafka_topic_fallback == "logs-other");
-  CHECK(d.kafka_key == KafkaKey::kContainer);
-  CHECK(config::effective_compression(d) == Compression::kLz4);
-  CHECK(d.kafka_options == std::map<std::string, std::string>{{"LINGER_MS", "20"}});
+  CHECK(kafka(d).brokers == std::vector<std::string>{"b1:9092", "[::1]:9093", "SASL_SSL://b3:9094", "b4"});
+  CHECK(kafka(d).topic == "logs-{namespace}");
+  CHECK(kafka(d).topic_fallback == "logs-other");
+  CHECK(kafka(d).key == KafkaKey::kContainer);
+  CHECK(d.sinks.compression() == "lz4");
+  CHECK(kafka(d).options == std::map<std::string, std::string>{{"LINGER_MS", "20"}});
 
   for (auto [word, key] : {std::pair{"none", KafkaKey::kNone}, std::pair{"trace_id", KafkaKey::kTraceId},
                            std::pair{"pod", KafkaKey::kPod}, std::pair{"container", KafkaKey::kContainer}}) {
-    CHECK(load(kafka_env({{"LOGSHIP_KAFKA_KEY", word}})).kafka_key == key);
+    CHECK(kafka(load(kafka_env({{"LOGSHIP_KAFKA_KEY", word}}))).key == key);
     CHECK(config::to_string(key) == word);
   }
-  for (auto [word, codec] : {std::pair{"zstd", Compression::kZstd}, std::pair{"lz4", Compression::kLz4},
-                             std::pair{"gzip", Compression::kGzip}, std::pair{"snappy", Compression::kSnappy},
-                             std::pair{"none", Compression::kNone}}) {
-    CHECK(config::effective_compression(load(kafka_env({{"LOGSHIP_COMPRESSION", word}}))) == codec);
-    CHECK(config::to_string(codec) == word);
+  for (const char* word : {"zstd", "lz4", "gzip", "snappy", "none"}) {
+    CHECK(load(kafka_env({{"LOGSHIP_COMPRESSION", word}})).sinks.compression() == word);
   }
 }
 
 TEST_CASE("kafka config: the compression default belongs to the sink", "[sinks][kafka][config]") {
   // No fixed table default: unset means "the sink's own default".
   const Config file = load({{"LOGSHIP_SINK", "file"}, {"LOGSHIP_FILE_PATH", "/o"}});
-  CHECK_FALSE(file.compression);
-  CHECK(config::effective_compression(file) == Compression::kNone);
-  CHECK_THAT(config::render_effective(file), Contains("LOGSHIP_COMPRESSION=\n"));
+  CHECK(file.sinks.compression().empty());
+  CHECK_THAT(render_settings(file), Contains("LOGSHIP_COMPRESSION=\n"));
   // For Kafka --check-config shows what the sink will use.
-  CHECK_THAT(config::render_effective(load(kafka_env())), Contains("LOGSHIP_COMPRESSION=zstd\n"));
-  CHECK_THAT(config::render_effective(load(kafka_env({{"LOGSHIP_COMPRESSION", "GZIP"}}))),
+  CHECK_THAT(render_settings(load(kafka_env())), Contains("LOGSHIP_COMPRESSION=zstd\n"));
+  CHECK_THAT(render_settings(load(kafka_env({{"LOGSHIP_COMPRESSION", "GZIP"}}))),
              Contains("LOGSHIP_COMPRESSION=gzip\n"));
   CHECK_THAT(error_of(kafka_env({{"LOGSHIP_COMPRESSION", "brotli"}})),
              Equals("LOGSHIP_COMPRESSION: \"brotli\" is not one of zstd, lz4, gzip, snappy, none"));
@@ -160,7 +163,7 @@ TEST_CASE("kafka config: pass-through options and secrets", "[sinks][kafka][conf
                              {"LOGSHIP_KAFKA_OPT_SSL_KEY_PASSWORD_FILE", "/run/secrets/keypass"},
                              {"LOGSHIP_KAFKA_OPT_SASL_OAUTHBEARER_CONFIG", "principal=me secret=s3"}});
   const Config c = load(env);
-  const std::string text = config::render_effective(c);
+  const std::string text = render_settings(c);
   CHECK_THAT(text, Contains("LOGSHIP_KAFKA_OPT_SASL_MECHANISM=SCRAM-SHA-512\n"));
   CHECK_THAT(text, Contains("LOGSHIP_KAFKA_OPT_SASL_USERNAME=shipper\n"));
   CHECK_THAT(text, Contains("LOGSHIP_KAFKA_OPT_SASL_PASSWORD=<redacted>\n"));
@@ -170,9 +173,9 @@ TEST_CASE("kafka config: pass-through options and secrets", "[sinks][kafka][conf
   CHECK_THAT(text, !Contains("hunter2") && !Contains("s3"));
   // The rendered configuration is valid input that reproduces itself,
   // except that redacted values cannot round-trip.
-  CHECK(config::render_effective(load(kafka_env())) == config::render_effective(load([&] {
+  CHECK(render_settings(load(kafka_env())) == render_settings(load([&] {
           Env again;
-          const std::string t = config::render_effective(load(kafka_env()));
+          const std::string t = render_settings(load(kafka_env()));
           for (size_t start = 0; start < t.size();) {
             const size_t end = t.find('\n', start);
             const std::string line = t.substr(start, end - start);
@@ -185,12 +188,12 @@ TEST_CASE("kafka config: pass-through options and secrets", "[sinks][kafka][conf
   for (const auto* secret : {"SASL_PASSWORD", "SSL_KEY_PASSWORD", "SSL_KEYSTORE_PASSWORD", "SSL_KEY_PEM",
                              "SASL_OAUTHBEARER_CLIENT_SECRET", "SASL_OAUTHBEARER_CONFIG", "SOME_TOKEN", "sasl_password"}) {
     INFO(secret);
-    CHECK(config::is_secret_kafka_option(secret));
+    CHECK(sinks::kafka::is_secret_kafka_option(secret));
   }
   for (const auto* plain : {"SASL_MECHANISM", "SASL_USERNAME", "LINGER_MS", "BATCH_SIZE", "SSL_KEY_PASSWORD_FILE",
                             "SOCKET_KEEPALIVE_ENABLE", "STICKY_PARTITIONING_LINGER_MS"}) {
     INFO(plain);
-    CHECK_FALSE(config::is_secret_kafka_option(plain));
+    CHECK_FALSE(sinks::kafka::is_secret_kafka_option(plain));
   }
 }
 
@@ -211,7 +214,10 @@ TEST_CASE("kafka config: options that cannot be passed through", "[sinks][kafka]
 }
 
 TEST_CASE("kafka options: property names and secret files", "[sinks][kafka]") {
-  using sinks::kafka::options_from_config;
+  const auto options_from_config = [](const Config& c, const sinks::kafka::SecretReader& read =
+                                                            sinks::kafka::read_secret_file) {
+    return sinks::kafka::options_from_settings(kafka(c), c.sink_context(), read);
+  };
   using sinks::kafka::Property;
   CHECK(sinks::kafka::property_name("SASL_MECHANISM") == "sasl.mechanism");
   CHECK(sinks::kafka::property_name("QUEUE_BUFFERING_MAX_KBYTES") == "queue.buffering.max.kbytes");

@@ -1,0 +1,51 @@
+// The pipeline's keys on their own (with the tail's, whose record size the
+// memory check needs), and its validate().
+
+#include "agent/pipeline/pipeline_config.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+
+using logship::config::ConfigError;
+using logship::pipeline::PipelineSettings;
+using logship::tail::TailSettings;
+
+namespace {
+
+struct Loaded {
+  PipelineSettings pipeline;
+  TailSettings tail;
+};
+
+Loaded load(const std::vector<std::string>& args) {
+  Loaded l;
+  const logship::config::Section sections[] = {
+      logship::config::Section(logship::pipeline::pipeline_keys(), l.pipeline),
+      logship::config::Section(logship::tail::tail_keys(), l.tail)};
+  (void)logship::config::load(sections, args, {});
+  logship::pipeline::validate(l.pipeline, l.tail);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline config: keys, defaults and the memory check", "[pipeline][config]") {
+  const Loaded d = load({});
+  CHECK(d.pipeline.state_dir == "/var/lib/logship");
+  CHECK_FALSE(d.pipeline.release);
+  CHECK(d.pipeline.memory_limit == 64u << 20);
+  CHECK(d.pipeline.listen == logship::config::ListenAddress{true, "0.0.0.0", 2020});
+  CHECK(d.pipeline.log_level == logship::pipeline::LogLevel::kInfo);
+  CHECK(load({"--oneshot", "--release=r"}).pipeline.release == "r");
+  try {
+    (void)load({"--memory-limit=4MiB", "--max-record-bytes=2MiB"});
+    FAIL("accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("LOGSHIP_MEMORY_LIMIT (--memory-limit): 4194304 bytes is below "
+                                                   "the minimum of 6291456 bytes (6MiB)"));
+  }
+}
