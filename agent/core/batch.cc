@@ -13,4 +13,11 @@ void Batch::set_position(const FilePosition& position) {
   positions_.push_back(position);
 }
 
+size_t Batch::memory_bytes() const {
+  return data_.capacity() + record_ends_.capacity() * sizeof(uint32_t) + fields_.capacity() * sizeof(RecordFields) +
+         shapes_.capacity() * sizeof(K8sShape) + positions_.capacity() * sizeof(FilePosition);
+}
+
+static_assert(sizeof(RecordFields) <= 64, "the per-record structure is charged to the memory limit: keep it small");
+
 }  // namespace logship

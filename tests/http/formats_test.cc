@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/structured_batch.h"
+
 using namespace logship;
 using namespace logship::sinks::http;
 namespace dom = simdjson::dom;
@@ -22,14 +24,8 @@ const std::string kRecC =
     R"({"ts":"2026-11-26T13:08:05Z","stream":"stdout","k8s":{"namespace":"ops","pod":"db-0","container":"pg",)"
     R"("container_id":"abc"},"log":{"severity":"error","msg":"x"}})";
 
-Batch make_batch(const std::vector<std::string>& records) {
-  Batch b;
-  for (const auto& r : records) {
-    b.data() += r;
-    b.end_record();
-  }
-  return b;
-}
+/// A batch with the structure the encoder would have stored.
+Batch make_batch(const std::vector<std::string>& records) { return testing::structured_batch(records); }
 
 std::string encode(HttpFormat f, const Batch& b, std::string index = "logs-{namespace}-%Y.%m.%d") {
   Encoder e(f, std::move(index));
