@@ -1,5 +1,7 @@
 #include "agent/core/batch.h"
 
+#include <algorithm>
+
 namespace logship {
 
 void Batch::set_position(const FilePosition& position) {
@@ -11,6 +13,11 @@ void Batch::set_position(const FilePosition& position) {
     }
   }
   positions_.push_back(position);
+}
+
+size_t Batch::record_at(size_t offset) const {
+  // record_ends_ holds each record's end (past its newline), ascending.
+  return static_cast<size_t>(std::upper_bound(record_ends_.begin(), record_ends_.end(), offset) - record_ends_.begin());
 }
 
 size_t Batch::memory_bytes() const {

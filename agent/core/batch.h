@@ -79,6 +79,8 @@ class Batch {
     const size_t begin = i == 0 ? 0 : record_ends_[i - 1];
     return std::string_view(data_).substr(begin, record_ends_[i] - begin - 1);
   }
+  /// Index of the record that holds byte `offset` of data().
+  [[nodiscard]] size_t record_at(size_t offset) const;
   /// The structure of record `i` (structured() false for a record ended
   /// without it).
   const RecordFields& fields(size_t i) const { return fields_[i]; }

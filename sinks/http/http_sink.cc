@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <limits>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,9 +41,22 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kLog = "sink.http";
-// A response body larger than this is an endpoint bug; Elasticsearch's
-// _bulk answer for a large batch is the biggest legitimate one.
-constexpr uint64_t kMaxResponseBody = 64u << 20;
+// Response bodies are outside the batches, so they are bounded here, never
+// held whole (a server answering 500 with a 60 MiB body at concurrency 8
+// once drove RSS to 384 MiB):
+// - an error body keeps its first kErrorBodyPrefix bytes (for the log line
+//   and the dead letter); the rest is read and dropped;
+// - a success body is dropped, except Elasticsearch's _bulk answer, which is
+//   parsed: it keeps up to max(kMinBulkBody, the request's uncompressed size)
+//   (the answer is smaller than the request it describes; the request's
+//   bytes are already charged to LOGSHIP_MEMORY_LIMIT with its batch);
+// - past kDrainLimit bytes a body is not read further: the connection is
+//   closed instead (keep-alive is not worth reading megabytes of noise).
+// So one connection holds at most its cap plus one read chunk.
+constexpr size_t kErrorBodyPrefix = 4096;
+constexpr size_t kMinBulkBody = 1u << 20;
+constexpr size_t kDrainLimit = 1u << 20;
+constexpr size_t kReadChunk = 16384;
 // Failures are logged at most this often (with a count of the ones held back).
 constexpr auto kLogInterval = std::chrono::seconds(10);
 // Idle keep-alive connections kept beyond the current limit are closed.
@@ -90,7 +104,8 @@ struct Reply {
   /// the server most likely closed it while idle. Resent at once, once.
   bool stale = false;
   unsigned status = 0;
-  std::string body;
+  std::string body;  ///< a bounded prefix of the response body (see kErrorBodyPrefix)
+  bool body_cut = false;  ///< the body was longer than what `body` keeps
   std::optional<std::string> retry_after;
   std::string request_body;  ///< handed back for a retry
 };
@@ -106,8 +121,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : tls_ctx_(tls), opt_(opt), resolver_(ioc), ioc_(ioc) {}
 
   /// Sends one request with `body` and calls `cb` once with the outcome.
-  void exchange(std::string body, std::string_view content_type, Callback cb) {
+  /// `success_body_cap`: bytes of a 2xx body to keep (0: drop it).
+  void exchange(std::string body, std::string_view content_type, size_t success_body_cap, Callback cb) {
     cb_ = std::move(cb);
+    success_body_cap_ = success_body_cap;
     req_ = {};
     req_.method(bhttp::verb::post);
     req_.target(opt_.url.target);
@@ -238,27 +255,67 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void read() {
     parser_.emplace();
-    parser_->body_limit(kMaxResponseBody);
+    // Bounded below, by what is kept and read. (Not boost::none: Boost 1.74
+    // compares the length with the optional and fails every body.)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     lowest().expires_after(opt_.timeout);
     with_stream([this](auto& stream) {
-      bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->on_read(ec);
+      bhttp::async_read_header(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->on_header(ec);
       });
     });
   }
 
-  void on_read(beast::error_code ec) {
+  void on_header(beast::error_code ec) {
     if (ec && write_error_) {
       ec = write_error_;
       return finish(ec, "send to " + opt_.url.origin() + ": " + ec.message());
     }
     if (ec) return finish(ec, "response from " + opt_.url.origin() + ": " + ec.message());
-    if (write_error_) close();  // answered, but the connection is broken
+    const unsigned status = parser_->get().result_int();
+    body_.clear();
+    body_cut_ = false;
+    body_seen_ = 0;
+    body_cap_ = status >= 200 && status < 300 ? success_body_cap_ : kErrorBodyPrefix;
+    read_body();
+  }
+
+  /// Reads the body in chunks into chunk_, keeping at most body_cap_ bytes.
+  void read_body() {
+    if (parser_->is_done()) return complete(false);
+    if (body_seen_ > std::max(body_cap_, kDrainLimit)) return complete(true);
+    auto& b = parser_->get().body();
+    b.data = chunk_.data();
+    b.size = chunk_.size();
+    with_stream([this](auto& stream) {
+      bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->on_body(ec);
+      });
+    });
+  }
+
+  void on_body(beast::error_code ec) {
+    if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full: keep reading
+    if (ec) return finish(ec, "response from " + opt_.url.origin() + ": " + ec.message());
+    const size_t n = chunk_.size() - parser_->get().body().size;
+    body_seen_ += n;
+    const size_t room = body_cap_ - std::min(body_cap_, body_.size());
+    body_.append(chunk_.data(), std::min(n, room));
+    if (n > room) body_cut_ = true;
+    read_body();
+  }
+
+  /// Hands the reply over. `abandoned`: the body was not read to its end,
+  /// so the connection cannot carry another request.
+  void complete(bool abandoned) {
+    if (write_error_ || abandoned) close();  // answered, but the connection is unusable
     auto& res = parser_->get();
     Reply reply;
     reply.status = res.result_int();
     if (auto it = res.find(bhttp::field::retry_after); it != res.end()) reply.retry_after = std::string(it->value());
-    reply.body = std::move(res.body());
+    reply.body = std::move(body_);
+    reply.body_cut = body_cut_ || abandoned;
+    body_ = {};
     reply.request_body = std::move(req_.body());
     if (!res.keep_alive()) close();
     lowest().expires_never();
@@ -290,7 +347,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
   bhttp::request<bhttp::string_body> req_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::array<char, kReadChunk> chunk_{};
+  std::string body_;         ///< the kept prefix of the response body
+  size_t body_cap_ = 0;      ///< bytes of this body to keep
+  size_t body_seen_ = 0;     ///< bytes of this body read so far
+  bool body_cut_ = false;
+  size_t success_body_cap_ = 0;
   Callback cb_;
   bool connected_ = false;
   bool reused_ = false;
@@ -312,6 +375,7 @@ struct Request {
   RecordSelection records = RecordSelection::range(0, 0);
   std::string body;
   bool encoded = false;
+  size_t raw_size = 0;         ///< uncompressed body size (bounds the _bulk answer kept)
   uint32_t attempt = 0;        ///< failures so far
   bool stale_resent = false;   ///< the one free resend after a stale connection is used
   Clock::time_point sent_at{};
@@ -532,6 +596,7 @@ class HttpSink::Impl {
         return;
       }
       bytes_raw_.fetch_add(raw.size(), std::memory_order_relaxed);
+      req->raw_size = raw.size();
       bytes_sent_.fetch_add(req->body.size(), std::memory_order_relaxed);
       req->encoded = true;
       // Keep the scratch buffer from pinning the largest body ever seen.
@@ -549,7 +614,11 @@ class HttpSink::Impl {
     Request* raw = req.get();
     active_.push_back(std::move(req));
     auto it = std::prev(active_.end());
-    conn->exchange(std::move(raw->body), format_info(opt_.format).content_type,
+    // Only Elasticsearch's 2xx answer is read (per-item errors); it is no
+    // larger than the request it describes.
+    const size_t success_cap =
+        opt_.format == config::HttpFormat::kElasticsearch ? std::max(kMinBulkBody, raw->raw_size) : 0;
+    conn->exchange(std::move(raw->body), format_info(opt_.format).content_type, success_cap,
                    [this, it, conn](Reply&& reply) { on_reply(it, conn, std::move(reply)); });
   }
 

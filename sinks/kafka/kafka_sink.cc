@@ -91,8 +91,6 @@ class KafkaSink::Impl {
   explicit Impl(KafkaSinkOptions options)
       : opt_(std::move(options)),
         router_(opt_.topic, opt_.topic_fallback),
-        want_k8s_(!router_.fixed() || opt_.key == config::KafkaKey::kPod ||
-                  opt_.key == config::KafkaKey::kContainer),
         rng_(std::random_device{}()) {}
 
   ~Impl() {
@@ -499,8 +497,12 @@ class KafkaSink::Impl {
       Tracked* t = produce_q_.front();
       while (t->has_more()) {
         const bool first_pass = t->next < t->batch->record_count();
-        const std::string_view record = first_pass ? t->batch->record(t->next) : t->redo[t->redo_next];
-        const Produced r = produce_one(*t, record);
+        // A record produced again is a view into the batch: find its index
+        // (and so its structure) from where it starts.
+        const size_t index =
+            first_pass ? t->next
+                       : t->batch->record_at(static_cast<size_t>(t->redo[t->redo_next].data() - t->batch->data().data()));
+        const Produced r = produce_one(*t, index);
         if (r == Produced::kQueueFull) return true;
         if (first_pass) ++t->next;
         else ++t->redo_next;
@@ -515,9 +517,9 @@ class KafkaSink::Impl {
     return false;
   }
 
-  Produced produce_one(Tracked& t, std::string_view record) {
-    RecordHead head;
-    (void)scan_record_head(record, head, want_k8s_);  // a surprise shape just means fewer fields
+  Produced produce_one(Tracked& t, size_t index) {
+    const std::string_view record = t.batch->record(index);
+    const RecordHead head = record_head(*t.batch, index);
     const std::string_view topic = router_.route(head);
     if (topic.empty()) {
       failed_message(t, record, "no topic for this record (its metadata does not fill LOGSHIP_KAFKA_TOPIC)",
@@ -843,7 +845,6 @@ class KafkaSink::Impl {
 
   KafkaSinkOptions opt_;
   TopicRouter router_;
-  const bool want_k8s_;  // the key or the topic needs the k8s metadata
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* main_q_ = nullptr;
   std::unordered_map<std::string, rd_kafka_topic_t*, StringHash, std::equal_to<>> topics_;

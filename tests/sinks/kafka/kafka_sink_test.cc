@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/structured_batch.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -90,9 +92,8 @@ BatchPtr make_batch(uint64_t seq, size_t records, const std::string& tag = "r") 
   auto b = std::make_unique<Batch>();
   b->seq = seq;
   for (size_t i = 0; i < records; ++i) {
-    b->data() += R"({"ts":"2026-11-26T23:08:04Z","stream":"stdout","release":"v1","log":{"tag":")" + tag +
-                 R"(","i":)" + std::to_string(i) + "}}";
-    b->end_record();
+    testing::add_record(*b, R"({"ts":"2026-11-26T23:08:04Z","stream":"stdout","release":"v1","log":{"tag":")" + tag +
+                                R"(","i":)" + std::to_string(i) + "}}");
   }
   return b;
 }

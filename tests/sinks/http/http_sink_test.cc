@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+
+#include "tests/fakes/structured_batch.h"
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -144,8 +146,7 @@ BatchPtr make_batch(uint64_t seq, int records) {
   auto b = std::make_unique<Batch>();
   b->seq = seq;
   for (int i = 0; i < records; ++i) {
-    b->data() += R"({"ts":"2026-11-26T13:08:04Z","stream":"stdout","log":{"seq":)" + std::to_string(i) + "}}";
-    b->end_record();
+    testing::add_record(*b, R"({"ts":"2026-11-26T13:08:04Z","stream":"stdout","log":{"seq":)" + std::to_string(i) + "}}");
   }
   return b;
 }
@@ -238,6 +239,33 @@ TEST_CASE("gives a batch back as kRetry after max_attempts; readiness says why",
   auto reason = (*sink)->unavailable_reason();
   REQUIRE(reason);
   CHECK(reason->find("http endpoint failing") != std::string::npos);
+  (*sink)->stop();
+}
+
+TEST_CASE("a huge error body is not read whole: its prefix is kept, the rest dropped", "[http][sink]") {
+  // The server announces a 60 MiB body and sends only 2 MiB of it, then
+  // waits. Reading it whole (as before: bodies up to 64 MiB were held in
+  // memory, per connection) would wait for the rest until the timeout; the
+  // bounded reader keeps a prefix, stops after its drain limit, closes the
+  // connection and reports the 500 at once.
+  TempDir dir;
+  TestServer server([](const TestServer::Request&, size_t) {
+    std::string head = "HTTP/1.1 500 X\r\nContent-Length: " + std::to_string(60u << 20) + "\r\n\r\n";
+    return head + "ERRPREFIX " + std::string(2u << 20, 'z');
+  });
+  auto o = options(server.port(), dir.path);
+  o.max_attempts = 1;
+  o.timeout = std::chrono::milliseconds(60000);  // a wait for the whole body would show as a hang
+  auto sink = HttpSink::create(std::move(o));
+  REQUIRE(sink);
+  Listener listener;
+  REQUIRE((*sink)->start(listener));
+  (*sink)->send(make_batch(1, 2));
+  listener.wait_for(1);
+  CHECK(listener.reports[0].status == DeliveryStatus::kRetry);
+  CHECK(listener.reports[0].error.find("HTTP 500") != std::string::npos);
+  CHECK(listener.reports[0].error.find("ERRPREFIX zzz") != std::string::npos);
+  CHECK(metric(**sink, "logship_http_requests_total", "5xx") == 1);
   (*sink)->stop();
 }
 
