@@ -23,7 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "agent/core/backoff.h"
 #include "agent/core/log.h"
+#include "agent/core/log_limiter.h"
+#include "agent/net/tls_verify.h"
 #include "sinks/codec/compressor.h"
 #include "sinks/http/adaptive_concurrency.h"
 #include "sinks/http/dead_letter.h"
@@ -81,19 +84,6 @@ Sink::MetricSample sample(std::string_view name, std::string_view help, double v
   return s;
 }
 
-/// At most one log line per interval; counts what it held back.
-struct RateLimit {
-  Clock::time_point next{};
-  uint64_t suppressed = 0;
-  bool allow(Clock::time_point now) {
-    if (now < next) {
-      ++suppressed;
-      return false;
-    }
-    next = now + kLogInterval;
-    return true;
-  }
-};
 
 /// What came back from one exchange on a connection.
 struct Reply {
@@ -195,19 +185,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       connected_ = true;
       return write();
     }
-    SSL* ssl = tls_->native_handle();
-    if (!opt_.url.host_is_ip) {
-      // SNI: virtual hosts and most proxies pick the certificate by it.
-      SSL_set_tlsext_host_name(ssl, opt_.url.host.c_str());
-    }
-    if (!opt_.tls_insecure) {
-      // Hostname (or IP address) verification by OpenSSL during the
-      // handshake, against the certificate's subjectAltName.
-      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      const int ok = opt_.url.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, opt_.url.host.c_str())
-                                         : X509_VERIFY_PARAM_set1_host(param, opt_.url.host.c_str(), 0);
-      if (ok != 1) return finish(asio::error::invalid_argument, "TLS: cannot set the expected host name");
+    if (auto r = net::expect_peer(tls_->native_handle(), opt_.url.host, !opt_.tls_insecure); !r) {
+      return finish(asio::error::invalid_argument, r.error().message);
     }
     lowest().expires_after(opt_.timeout);
     tls_->async_handshake(ssl::stream_base::client,
@@ -216,14 +195,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_handshake(beast::error_code ec) {
     if (ec) {
-      const long verify = SSL_get_verify_result(tls_->native_handle());
-      std::string why = "TLS handshake with " + opt_.url.origin() + " failed: ";
-      if (verify != X509_V_OK) {
-        why += std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
-               (opt_.ca_file ? " (CA file " + *opt_.ca_file + ")" : " (system CAs; set LOGSHIP_HTTP_CA_FILE?)");
-      } else {
-        why += ec.message();
-      }
+      const std::string why = "TLS handshake with " + opt_.url.origin() + " failed: " +
+                              net::handshake_error(tls_->native_handle(), ec.message(),
+                                                   opt_.ca_file ? "(CA file " + *opt_.ca_file + ")"
+                                                                : "(system CAs; set LOGSHIP_HTTP_CA_FILE?)");
       return finish(ec, why);
     }
     connected_ = true;
@@ -364,8 +339,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 struct Job {
   BatchPtr batch;
   uint32_t parts = 0;  ///< requests of this batch not finished yet
-  bool failed = false;  ///< a part gave up (max_attempts): report kRetry
+  bool failed = false;  ///< a part failed: report kRetry (the pipeline resends)
   std::string error;
+  std::optional<std::chrono::milliseconds> retry_after;  ///< the longest hint a part got
 };
 
 /// One request: some records of a job, encoded and compressed once and
@@ -394,7 +370,7 @@ class HttpSink::Impl {
         encoder_(opt_.format, opt_.index_template),
         compressor_(opt_.codec),
         dead_letter_(opt_.dead_letter_path),
-        rng_(std::random_device{}()) {
+        item_backoff_(Backoff::Options{.initial = opt_.retry_base, .max = opt_.retry_cap}) {
     limit_.store(current_limit(), std::memory_order_relaxed);
   }
 
@@ -403,21 +379,14 @@ class HttpSink::Impl {
   [[nodiscard]] Result<void> setup_tls() {
     if (!opt_.url.tls) return {};
     SSL_CTX* ctx = tls_ctx_.native_handle();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     beast::error_code ec;
     if (opt_.tls_insecure) {
-      tls_ctx_.set_verify_mode(ssl::verify_none);
       log::warn(kLog, "LOGSHIP_HTTP_TLS_INSECURE=true: the server's certificate and name are NOT verified",
                 {{"url", opt_.url.origin()}});
-    } else {
-      tls_ctx_.set_verify_mode(ssl::verify_peer);
-      if (opt_.ca_file) {
-        tls_ctx_.load_verify_file(*opt_.ca_file, ec);
-        if (ec) return fail(Errc::kInvalid, "LOGSHIP_HTTP_CA_FILE: cannot load " + *opt_.ca_file + ": " + ec.message());
-      } else {
-        tls_ctx_.set_default_verify_paths(ec);
-        if (ec) return fail(Errc::kInvalid, "https: cannot load the system CA certificates: " + ec.message());
-      }
+    }
+    if (auto r = net::configure_client_context(ctx, !opt_.tls_insecure, opt_.ca_file); !r) {
+      return fail(Errc::kInvalid,
+                  std::string(opt_.ca_file ? "LOGSHIP_HTTP_CA_FILE: " : "https: ") + r.error().message);
     }
     if (opt_.cert_file) {
       tls_ctx_.use_certificate_chain_file(*opt_.cert_file, ec);
@@ -553,7 +522,7 @@ class HttpSink::Impl {
         listener_->on_delivered(std::move(b), DeliveryStatus::kOk, "");
         continue;
       }
-      jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}});
+      jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}, .retry_after = {}});
       auto req = std::make_unique<Request>();
       req->job = &jobs_.back();
       req->records = RecordSelection::range(0, count);
@@ -644,7 +613,7 @@ class HttpSink::Impl {
     if (reply.ec) {
       requests_[kNetError].fetch_add(1, std::memory_order_relaxed);
       if (reply.timeout && opt_.concurrency == 0) aimd_.on_overload(now);
-      return retry_later(std::move(req), reply.error, std::nullopt);
+      return fail_request(std::move(req), reply.error, std::nullopt);
     }
     const unsigned status = reply.status;
     requests_[status >= 500 ? k5xx : status >= 400 ? k4xx : status >= 300 ? k3xx : k2xx].fetch_add(
@@ -667,8 +636,8 @@ class HttpSink::Impl {
       case Outcome::kRetry: {
         std::optional<std::chrono::milliseconds> after;
         if (reply.retry_after) after = parse_retry_after(*reply.retry_after, std::chrono::system_clock::now());
-        return retry_later(std::move(req), "HTTP " + std::to_string(status) + " from " + opt_.url.origin() + ": " +
-                                               summarize(reply), after);
+        return fail_request(std::move(req), "HTTP " + std::to_string(status) + " from " + opt_.url.origin() + ": " +
+                                                 summarize(reply), after);
       }
     }
   }
@@ -693,8 +662,7 @@ class HttpSink::Impl {
       // instead and is retried).
       if (bulk_log_.allow(Clock::now())) {
         log::warn(kLog, "cannot read the _bulk response; per-item errors unknown, request counted as delivered",
-                  {{"error", bulk.error().message}, {"suppressed", bulk_log_.suppressed}});
-        bulk_log_.suppressed = 0;
+                  {{"error", bulk.error().message}, {"suppressed", bulk_log_.take_suppressed()}});
       }
       return finish(std::move(req));
     }
@@ -726,9 +694,8 @@ class HttpSink::Impl {
     retry->attempt = req->attempt;
     log::debug(kLog, "elasticsearch items to retry", {{"items", static_cast<uint64_t>(again.size())}});
     // Same job, same slot: the finished request's part becomes this one.
-    retry_later(std::move(retry), "elasticsearch: " + std::to_string(again.size()) + " items rejected with " +
-                                      std::to_string(bulk->failed.front().status),
-                std::nullopt);
+    resend_items_later(std::move(retry), "elasticsearch: " + std::to_string(again.size()) +
+                                             " items rejected with " + std::to_string(bulk->failed.front().status));
   }
 
   void split(RequestPtr req, const Reply& reply) {
@@ -780,30 +747,45 @@ class HttpSink::Impl {
                   {"records", static_cast<uint64_t>(lines.size())},
                   {"error", why},
                   {"path", dead_letter_.path()},
-                  {"suppressed", reject_log_.suppressed}});
-      reject_log_.suppressed = 0;
+                  {"suppressed", reject_log_.take_suppressed()}});
     }
     return true;
   }
 
-  void retry_later(RequestPtr req, const std::string& error, std::optional<std::chrono::milliseconds> after) {
+  /// One attempt per send: a failed request fails its batch, which goes
+  /// back to the pipeline (the retry owner) as kRetry with the server's
+  /// hint. Its slot is freed at once.
+  void fail_request(RequestPtr req, const std::string& error, std::optional<std::chrono::milliseconds> after) {
+    mark_failing(error);
+    if (fail_log_.allow(Clock::now())) {
+      log::warn(kLog, "request failed; the batch goes back to the pipeline",
+                {{"error", error},
+                 {"retry_after_ms", after ? static_cast<int64_t>(after->count()) : int64_t{-1}},
+                 {"suppressed", fail_log_.take_suppressed()}});
+    }
+    if (after && (!req->job->retry_after || *after > *req->job->retry_after)) req->job->retry_after = after;
+    give_up(std::move(req), error);
+  }
+
+  /// The one resend inside the sink: Elasticsearch items that a 2xx _bulk
+  /// answer rejected with 429/5xx. The pipeline cannot resend part of a
+  /// batch, and resending all of it would duplicate the accepted items, so
+  /// the failed items go again from here, up to kMaxItemAttempts times with
+  /// backoff; then the batch goes back as kRetry. The request keeps its slot.
+  static constexpr uint32_t kMaxItemAttempts = 5;
+  void resend_items_later(RequestPtr req, const std::string& error) {
     ++req->attempt;
     mark_failing(error);
-    if (opt_.max_attempts != 0 && req->attempt >= opt_.max_attempts) {
-      return give_up(std::move(req), error);
-    }
+    if (req->attempt >= kMaxItemAttempts) return give_up(std::move(req), error);
     retries_.fetch_add(1, std::memory_order_relaxed);
-    const auto delay = after ? std::min(*after, kMaxRetryAfter)
-                             : backoff_delay(req->attempt, rng_, opt_.retry_base, opt_.retry_cap);
+    const auto delay = item_backoff_.delay(req->attempt);
     if (fail_log_.allow(Clock::now())) {
-      log::warn(kLog, "request failed; retrying",
+      log::warn(kLog, "elasticsearch items failed; sending them again",
                 {{"error", error},
                  {"attempt", req->attempt},
                  {"delay_ms", static_cast<int64_t>(delay.count())},
-                 {"suppressed", fail_log_.suppressed}});
-      fail_log_.suppressed = 0;
+                 {"suppressed", fail_log_.take_suppressed()}});
     }
-    // The request keeps its slot while it waits (see http_sink.h).
     req->timer.emplace(ioc_);
     req->timer->expires_after(delay);
     Request* raw = req.get();
@@ -834,6 +816,7 @@ class HttpSink::Impl {
     if (--job->parts == 0) {
       const DeliveryStatus status = job->failed ? DeliveryStatus::kRetry : DeliveryStatus::kOk;
       const std::string error = job->error;
+      const auto retry_after = job->failed ? job->retry_after : std::nullopt;
       BatchPtr batch = std::move(job->batch);
       for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
         if (&*it == job) {
@@ -841,7 +824,7 @@ class HttpSink::Impl {
           break;
         }
       }
-      listener_->on_delivered(std::move(batch), status, error);
+      listener_->on_report(std::move(batch), DeliveryReport{status, error, retry_after});
     }
     pump();
   }
@@ -914,7 +897,7 @@ class HttpSink::Impl {
   Encoder encoder_;
   codec::Compressor compressor_;
   DeadLetterFile dead_letter_;
-  std::mt19937_64 rng_;
+  Backoff item_backoff_;  ///< Elasticsearch items sent again (the one in-sink resend)
   std::string raw_;         ///< uncompressed body scratch
   std::string compressed_;  ///< compressed body scratch
   std::list<Job> jobs_;
@@ -923,9 +906,9 @@ class HttpSink::Impl {
   std::list<RequestPtr> waiting_;    ///< backing off (holding a slot)
   std::vector<std::shared_ptr<Connection>> idle_;
   uint32_t slots_ = 0;
-  RateLimit fail_log_;
-  RateLimit reject_log_;
-  RateLimit bulk_log_;
+  LogLimiter fail_log_{kLogInterval};
+  LogLimiter reject_log_{kLogInterval};
+  LogLimiter bulk_log_{kLogInterval};
 
   // Metrics (any thread reads).
   std::array<std::atomic<uint64_t>, kClassCount> requests_{};
