@@ -505,7 +505,9 @@ class HttpSink::Impl {
                  {"suppressed", fail_log_.take_suppressed()}});
     }
     if (after && (!req->job->retry_after || *after > *req->job->retry_after)) req->job->retry_after = after;
-    give_up(std::move(req), error);
+    // The report's text is what /readyz shows while the pipeline waits to
+    // resend: the same words as unavailable_reason().
+    give_up(std::move(req), "http endpoint failing: " + error);
   }
 
   /// The one resend inside the sink: Elasticsearch items that a 2xx _bulk
