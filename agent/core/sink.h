@@ -60,6 +60,12 @@ class DeliveryListener {
 /// send() and reports kRetry (with a hint when the destination gave one);
 /// it does not back off and resend on its own, unless it declares
 /// redelivers_internally().
+///
+/// Order: a sink with one request in flight (HTTP at concurrency 1, the
+/// file sink) delivers in send() order. So that a file's records stay in
+/// order across failures, the retry owner resends a kRetry batch before it
+/// sends any later batch to that sink (tests/blackbox/test_http_sink.py
+/// test_formats_under_faults_exactly_once_in_order checks it end to end).
 class Sink {
  public:
   virtual ~Sink() = default;
