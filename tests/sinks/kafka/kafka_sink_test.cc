@@ -182,6 +182,7 @@ TEST_CASE("kafka sink: a batch larger than librdkafka's queue is produced as spa
 TEST_CASE("kafka sink: failed messages are produced again in follow mode", "[sinks][kafka]") {
   MockCluster mock;
   auto sink = make_sink(options_for(mock.bootstraps()));
+  CHECK(sink->redelivers_internally());  // a declared capability, not a hidden mode
   Listener l;
   REQUIRE(sink->start(l));
   sink->send(make_batch(0, 10));  // warm up: metadata, producer id
@@ -204,6 +205,7 @@ TEST_CASE("kafka sink: in oneshot mode a failed batch goes back to the pipeline"
   auto o = options_for(mock.bootstraps());
   o.redeliver_in_sink = false;
   auto sink = make_sink(std::move(o));
+  CHECK_FALSE(sink->redelivers_internally());
   Listener l;
   REQUIRE(sink->start(l));
   sink->send(make_batch(0, 10));
