@@ -238,3 +238,40 @@ TEST_CASE("otlp: resources, records, ids, severity, body as AnyValue", "[http][f
   CHECK(dom::array(r3["resource"]["attributes"]).size() == 0);
   CHECK(std::string_view(r3["scopeLogs"].at(0)["logRecords"].at(0)["body"]["stringValue"]) == "not json at all");
 }
+
+TEST_CASE("formats: escaped parts are carried as the same JSON text", "[http][formats]") {
+  // Parts with JSON escapes (a quote, a backslash, a control character):
+  // the formats copy their escaped text, which must read back as the text.
+  const std::string rec =
+      R"({"ts":"2026-11-26T13:08:05Z","stream":"std\"out","k8s":{"namespace":"n\\s","pod":"p\"1","container":"c\n"},)"
+      R"("log":"x"})";
+  Batch b = make_batch({rec});
+  dom::parser parser;
+  {
+    const std::string body = encode(HttpFormat::kLoki, b);
+    dom::element root = parser.parse(body);
+    dom::element labels = root["streams"].at(0)["stream"];
+    CHECK(std::string_view(labels["namespace"]) == "n\\s");
+    CHECK(std::string_view(labels["pod"]) == "p\"1");
+    CHECK(std::string_view(labels["container"]) == "c\n");
+    CHECK(std::string_view(labels["stream"]) == "std\"out");
+  }
+  {
+    const std::string body = encode(HttpFormat::kSplunkHec, b);
+    dom::element e = parser.parse(body.substr(0, body.size() - 1));
+    CHECK(std::string_view(e["source"]) == "n\\s/p\"1/c\n");
+    CHECK(std::string_view(e["fields"]["pod"]) == "p\"1");
+  }
+  {
+    const std::string body = encode(HttpFormat::kElasticsearch, b, "logs-{namespace}");
+    const std::string action = body.substr(0, body.find('\n'));
+    dom::element a = parser.parse(action);
+    CHECK(std::string_view(a["create"]["_index"]) == "logs-n\\s");
+  }
+  {
+    const std::string body = encode(HttpFormat::kOtlp, b);
+    dom::element root = parser.parse(body);
+    dom::element attrs = root["resourceLogs"].at(0)["resource"]["attributes"];
+    CHECK(std::string_view(attrs.at(1)["value"]["stringValue"]) == "p\"1");
+  }
+}
