@@ -12,7 +12,7 @@
 // the log value as written: the app's object, or a JSON string with its
 // quotes.
 //
-// Memory: 64 bytes per record plus 40 bytes per distinct k8s object shape in
+// Memory: 60 bytes per record plus 40 bytes per distinct k8s object shape in
 // a batch (usually one per source file), charged with the batch through
 // Batch::memory_bytes().
 

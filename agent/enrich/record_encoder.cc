@@ -34,7 +34,7 @@ void separator(std::string& out) {
 /// the record's first byte.
 class Writer {
  public:
-  Writer(std::string& out) : out_(out), start_(out.size()) {}
+  explicit Writer(std::string& out) : out_(out), start_(out.size()) {}
 
   /// The span of the JSON string just written (its content, quotes excluded),
   /// which began at `begin` (absolute, at its opening quote).
