@@ -2,6 +2,7 @@
 // The Sink interface: where batches go. Pure abstract, no third-party types,
 // so the core never depends on a sink's library (librdkafka, Beast, ...).
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +21,16 @@ enum class DeliveryStatus {
   kFatal,  ///< not delivered and retrying cannot help: the run fails
 };
 
+/// What a sink says about one batch.
+struct DeliveryReport {
+  DeliveryStatus status = DeliveryStatus::kOk;
+  std::string_view error;  ///< empty for kOk
+  /// kRetry only: the destination asked to wait this long before sending
+  /// again (HTTP Retry-After). The retry owner (the pipeline) uses it instead
+  /// of its own backoff delay, within the backoff's hint cap.
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
 /// Receives delivery reports. Implemented by the pipeline.
 /// Threading: on_delivered may be called from any thread (a sink's I/O thread,
 /// a client library's callback thread), but never concurrently for one sink.
@@ -28,15 +39,33 @@ class DeliveryListener {
   virtual ~DeliveryListener() = default;
   /// Ownership of `batch` returns to the listener. `error` is empty for kOk.
   virtual void on_delivered(BatchPtr batch, DeliveryStatus status, std::string_view error) = 0;
+  /// The full report. Sinks with more to say (a retry hint) call this one;
+  /// by default it forwards to the three-argument form (dropping the hint),
+  /// so listeners that do not use hints need not implement it.
+  virtual void on_report(BatchPtr batch, const DeliveryReport& report) {
+    on_delivered(std::move(batch), report.status, report.error);
+  }
 };
 
 /// A destination for batches.
 /// Lifecycle: start() once, then send() any number of times, then stop().
 /// Threading: start/send/stop are called from the pipeline's threads, send()
 /// possibly concurrently with delivery reports but never concurrently with
-/// itself. Every sent batch is reported exactly once, in any order.
+/// itself (the pipeline serialises its calls; tests/fakes/fake_sink.h aborts
+/// on an overlap). Every sent batch is reported exactly once, in any order.
 /// send() must not block on the network or on a full queue for long: the
 /// pipeline bounds in-flight bytes, so a sink may queue what it is given.
+///
+/// Retries: the pipeline owns them. A sink makes one delivery attempt per
+/// send() and reports kRetry (with a hint when the destination gave one);
+/// it does not back off and resend on its own, unless it declares
+/// redelivers_internally().
+///
+/// Order: a sink with one request in flight (HTTP at concurrency 1, the
+/// file sink) delivers in send() order. So that a file's records stay in
+/// order across failures, the retry owner resends a kRetry batch before it
+/// sends any later batch to that sink (tests/blackbox/test_http_sink.py
+/// test_formats_under_faults_exactly_once_in_order checks it end to end).
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -52,6 +81,12 @@ class Sink {
 
   /// Reports every batch already sent, then releases resources. Idempotent.
   virtual void stop() = 0;
+
+  /// True when the sink itself redelivers what failed transiently (e.g.
+  /// librdkafka re-producing messages until they are acknowledged): then
+  /// kRetry from it means it gave up, and the pipeline's resend is the last
+  /// resort rather than the retry loop. Constant for the sink's lifetime.
+  [[nodiscard]] virtual bool redelivers_internally() const { return false; }
 
   /// Why the destination cannot take records right now (e.g. no broker
   /// reachable), or nullopt when it can. Drives /readyz. Any thread; cheap.

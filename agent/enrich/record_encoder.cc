@@ -1,5 +1,6 @@
 #include "agent/enrich/record_encoder.h"
 
+#include "agent/core/json_text.h"
 #include "parsers/json/json_string.h"
 
 namespace logship::enrich {
@@ -29,6 +30,27 @@ void separator(std::string& out) {
   if (out.back() != '{') out += ',';
 }
 
+/// Writes records into `out` and notes where each part lands, relative to
+/// the record's first byte.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out), start_(out.size()) {}
+
+  /// The span of the JSON string just written (its content, quotes excluded),
+  /// which began at `begin` (absolute, at its opening quote).
+  FieldSpan string_since(size_t begin) const {
+    return {static_cast<uint32_t>(begin + 1 - start_), static_cast<uint32_t>(out_.size() - begin - 2)};
+  }
+  FieldSpan value_since(size_t begin) const {
+    return {static_cast<uint32_t>(begin - start_), static_cast<uint32_t>(out_.size() - begin)};
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string& out_;
+  size_t start_;
+};
+
 }  // namespace
 
 RecordEncoder::RecordEncoder(const std::optional<std::string>& release) {
@@ -41,50 +63,99 @@ std::string encode_release_member(std::string_view release) {
   return out;
 }
 
-void RecordEncoder::encode(const framing::Frame& frame, const SourceContext& source,
-                           std::string& out) {
-  const json::PayloadParser::Parsed parsed = parser_.parse(frame.payload);
-  out += '{';
-  if (!frame.ts.empty()) {
-    out += "\"ts\":";
-    append_plain_string(out, frame.ts);
+const K8sShape* RecordEncoder::k8s_shape(const SourceContext& source) {
+  if (source.k8s_member != cached_k8s_member_) {
+    cached_k8s_member_ = source.k8s_member;
+    const std::string_view member(cached_k8s_member_);
+    const size_t brace = member.find('{');
+    cached_shape_ok_ =
+        brace != std::string_view::npos && scan_k8s_shape(member.substr(brace), cached_shape_);
   }
-  if (!frame.stream.empty()) {
+  return cached_shape_ok_ ? &cached_shape_ : nullptr;
+}
+
+RecordFields RecordEncoder::encode(const Record& record, const SourceContext& source, std::string& out) {
+  const json::PayloadParser::Parsed parsed = parser_.parse(record.payload);
+  RecordFields f;
+  f.flags = RecordFields::kStructured;
+  Writer w(out);
+  out += '{';
+  size_t at = 0;
+  if (!record.ts.empty()) {
+    out += "\"ts\":";
+    at = out.size();
+    append_plain_string(out, record.ts);
+    f.ts = w.string_since(at);
+  }
+  if (!record.stream.empty()) {
     separator(out);
     out += "\"stream\":";
-    append_plain_string(out, frame.stream);
+    at = out.size();
+    append_plain_string(out, record.stream);
+    f.stream = w.string_since(at);
   }
   // LOGSHIP_RELEASE, when set, overrides the release found for the pod.
   const std::string& release = release_member_.empty() ? source.release_member : release_member_;
   if (!release.empty()) {
     separator(out);
+    // The member is `"release":"…"`: its value starts after the colon.
+    at = out.size() + release.find(':') + 1;
     out += release;
+    f.release = w.string_since(at);
   }
   if (parsed.trace.has_trace) {
     separator(out);
-    out += "\"trace_id\":\"";
+    out += "\"trace_id\":";
+    at = out.size();
+    out += '"';
     out.append(parsed.trace.trace());
     out += '"';
+    f.trace_id = w.string_since(at);
   }
   if (parsed.trace.has_span) {
     separator(out);
-    out += "\"span_id\":\"";
+    out += "\"span_id\":";
+    at = out.size();
+    out += '"';
     out.append(parsed.trace.span());
     out += '"';
+    f.span_id = w.string_since(at);
   }
   if (!source.k8s_member.empty()) {
     separator(out);
+    const size_t brace = source.k8s_member.find('{');
+    at = out.size() + brace;
     out += source.k8s_member;
+    if (brace != std::string::npos) f.k8s = w.value_since(at);
   }
   separator(out);
   out += "\"log\":";
+  at = out.size();
   if (parsed.is_object) {
     out.append(parsed.object);
+    f.flags |= RecordFields::kLogObject;
   } else {
-    json::append_string(out, frame.payload);
+    json::append_string(out, record.payload);
   }
-  if (frame.truncated) out += ",\"truncated\":true";
+  f.log = w.value_since(at);
+  if (record.truncated) {
+    out += ",\"truncated\":true";
+    f.flags |= RecordFields::kTruncated;
+  }
+  if (record.partial) {
+    out += ",\"partial\":true";
+    f.flags |= RecordFields::kPartial;
+  }
   out += '}';
+  return f;
+}
+
+void RecordEncoder::encode(const Record& record, const SourceContext& source, Batch& batch) {
+  RecordFields f = encode(record, source, batch.data());
+  if (f.k8s.present()) {
+    if (const K8sShape* shape = k8s_shape(source)) f.k8s_shape = batch.add_k8s_shape(*shape);
+  }
+  batch.end_record(f);
 }
 
 }  // namespace logship::enrich

@@ -19,7 +19,9 @@
 #include <optional>
 #include <vector>
 
+#include "agent/core/secret_file.h"
 #include "agent/k8s/api_target.h"
+#include "agent/net/tls_verify.h"
 
 namespace logship::k8s {
 namespace {
@@ -32,41 +34,6 @@ using tcp = boost::asio::ip::tcp;
 
 /// Error bodies (Status objects) are small; a bigger one is not read whole.
 constexpr size_t kMaxErrorBody = 64 * 1024;
-
-/// Reads a small file whole (the token). Errors carry errno text and the
-/// path, never the content.
-Result<std::string> read_small_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno("open " + path);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto err = fail_errno("read " + path);
-      ::close(fd);
-      return err;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 1024 * 1024) {
-      ::close(fd);
-      return fail(Errc::kInvalid, path + ": larger than 1 MiB");
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-/// The token without the trailing newline files usually end with.
-std::string trim_token(std::string token) {
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' ||
-                            token.back() == '\t')) {
-    token.pop_back();
-  }
-  return token;
-}
 
 }  // namespace
 
@@ -158,12 +125,9 @@ struct ApiClient::Impl {
 
   Result<std::unique_ptr<ssl::context>> make_tls() const {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-    error_code ec;
-    ctx->load_verify_file(options.ca_file, ec);
-    if (ec) return fail(Errc::kInvalid, "CA file " + options.ca_file + ": " + ec.message());
-    ctx->set_verify_mode(ssl::verify_peer, ec);
-    if (ec) return fail(Errc::kInvalid, "TLS verify mode: " + ec.message());
+    if (auto r = net::configure_client_context(ctx->native_handle(), true, options.ca_file); !r) {
+      return std::unexpected(r.error());
+    }
     return ctx;
   }
 
@@ -172,9 +136,9 @@ struct ApiClient::Impl {
     // Read at every connection: the kubelet rewrites the projected token
     // long before the old one expires, so a new connection never starts
     // with a stale token.
-    auto raw = read_small_file(options.token_file);
+    auto raw = read_secret_file(options.token_file);
     if (!raw) return fail(Errc::kUnavailable, "token: " + raw.error().message);
-    token = trim_token(std::move(*raw));
+    token = std::move(*raw);
     token_stale = false;
 
     // The CA bundle is loaded per connection too (it is tiny), so a rotated
@@ -187,19 +151,9 @@ struct ApiClient::Impl {
     const std::string host(bare_host(options.host));
     error_code parse_ec;
     const asio::ip::address address = asio::ip::make_address(host, parse_ec);
-    SSL* ssl_handle = stream->native_handle();
-    if (!parse_ec) {
-      // An IP literal (KUBERNETES_SERVICE_HOST usually is one) must match
-      // an IP SAN; SNI is not sent for IP addresses.
-      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), host.c_str()) != 1) {
-        return fail(Errc::kInvalid, "cannot verify against IP " + host);
-      }
-    } else {
-      if (SSL_set1_host(ssl_handle, host.c_str()) != 1 ||
-          SSL_set_tlsext_host_name(ssl_handle, host.c_str()) != 1) {
-        return fail(Errc::kInvalid, "cannot verify against host " + host);
-      }
-    }
+    // An IP literal (KUBERNETES_SERVICE_HOST usually is one) must match an
+    // IP SAN; a name a DNS SAN.
+    if (auto r = net::expect_peer(stream->native_handle(), host, true); !r) return std::unexpected(r.error());
 
     std::vector<tcp::endpoint> endpoints;
     const auto timeout = options.connect_timeout;
@@ -367,7 +321,7 @@ ApiClient::~ApiClient() { impl_->drop(); }
 Result<void> ApiClient::validate() const {
   auto tls = impl_->make_tls();
   if (!tls) return std::unexpected(tls.error());
-  auto token = read_small_file(impl_->options.token_file);
+  auto token = read_secret_file(impl_->options.token_file);
   if (!token) return fail(Errc::kInvalid, "token file: " + token.error().message);
   return {};
 }

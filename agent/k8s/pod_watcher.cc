@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "agent/core/backoff.h"
 #include "agent/core/log.h"
 #include "agent/k8s/api_client.h"
 #include "agent/k8s/api_parser.h"
@@ -52,7 +53,14 @@ struct Outcome {
 
 struct PodWatcher::Impl {
   Impl(WatcherOptions o, PodCache& c, std::atomic<bool>& s)
-      : options(std::move(o)), cache(c), synced(s), rng(std::random_device{}()) {}
+      : options(std::move(o)),
+        cache(c),
+        synced(s),
+        // Equal jitter, [d/2, d]: keeps the agents of a whole cluster from
+        // reconnecting in lockstep after an API server restart, and never
+        // hammers it with near-zero waits.
+        backoff_(Backoff::Options{.initial = options.backoff_initial, .max = options.backoff_max,
+                                  .jitter = Backoff::Jitter::kEqual}) {}
 
   WatcherOptions options;
   PodCache& cache;
@@ -60,7 +68,7 @@ struct PodWatcher::Impl {
   MetaPolicy policy;
   std::unique_ptr<ApiClient> client;
   ApiParser event_parser;  // reused: watch events are small
-  std::minstd_rand rng;
+  Backoff backoff_;
   std::thread thread;
   bool started = false;
   std::atomic<bool> stopping{false};
@@ -83,19 +91,8 @@ struct PodWatcher::Impl {
     sleep_cv.wait_for(lock, d, [this] { return stopping.load(std::memory_order_acquire); });
   }
 
-  /// Exponential backoff with jitter: attempt n waits a random time in
-  /// [d/2, d], d = initial * 2^(n-1) capped at max. The jitter keeps the
-  /// agents of a whole cluster from reconnecting in lockstep after an API
-  /// server restart.
-  std::chrono::milliseconds backoff(int attempt) {
-    const int64_t initial = options.backoff_initial.count();
-    const int64_t max = options.backoff_max.count();
-    int64_t d = initial;
-    for (int i = 1; i < attempt && d < max; ++i) d *= 2;
-    d = std::min(d, max);
-    std::uniform_int_distribution<int64_t> jitter(d / 2, d);
-    return std::chrono::milliseconds(jitter(rng));
-  }
+  /// The delay before attempt `attempt + 1` (agent/core/backoff.h).
+  std::chrono::milliseconds backoff(int attempt) { return backoff_.delay(static_cast<uint32_t>(std::max(attempt, 1))); }
 
   void set_reachable(bool now_reachable, std::string_view error, std::chrono::milliseconds retry_in) {
     if (now_reachable) {

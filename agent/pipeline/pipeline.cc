@@ -184,8 +184,15 @@ class Pipeline::Worker final : public framing::FrameHandler {
 
   void on_frame(const framing::Frame& frame) override {
     if (batch_->record_count() == 0) batch_started_ = Clock::now();
-    encoder_.encode(frame, current_->source, batch_->data());
-    batch_->end_record();
+    // Minimal adaptation to the Record-based encoder (the lead's pipeline
+    // rewrite builds Records in the processor stage).
+    Record record;
+    record.ts = frame.ts;
+    record.stream = frame.stream;
+    record.payload = frame.payload;
+    record.truncated = frame.truncated;
+    record.commit_offset = frame.commit_offset;
+    encoder_.encode(record, current_->source, *batch_);
     ++records_;
     current_->metrics->records_read.fetch_add(1, std::memory_order_relaxed);
     if (frame.truncated) p_.stats_.records_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -765,7 +772,7 @@ BatchPtr Pipeline::new_batch() {
 }
 
 bool Pipeline::send(BatchPtr batch) {
-  const size_t charge = batch->data().capacity() + batch->positions().size() * sizeof(FilePosition);
+  const size_t charge = batch->memory_bytes();
   {
     std::unique_lock lock(mu_);
     // The files are the buffer: rather than hold more, the worker stops here

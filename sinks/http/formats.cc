@@ -6,7 +6,6 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <unordered_map>
 
 #include "parsers/json/json_string.h"
 #include "sinks/http/civil_text.h"
@@ -16,54 +15,9 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-/// Heterogeneous lookup, so a group key built in a reused buffer finds its
-/// group without a string allocation per record.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-/// The members of one logship record the formats use. Views point into the
-/// parser's memory: valid until the next parse.
-struct Rec {
-  std::string_view raw;
-  std::string_view ts, stream, release, trace_id, span_id;
-  std::string_view ns, pod, pod_uid, container, container_id;
-  dom::element log;
-  bool has_log = false;
-  bool truncated = false;
-  bool valid = false;  ///< false: not a JSON object (carried as a string)
-};
-
-std::string_view str_or_empty(dom::element e) {
-  std::string_view s;
-  if (e.get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
-}
-
-int64_t now_nanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
-
 void append_two_digits(std::string& out, unsigned v) {
   out.push_back(static_cast<char>('0' + v / 10 % 10));
   out.push_back(static_cast<char>('0' + v % 10));
-}
-
-/// A JSON number for a double that came out of JSON (so it is finite).
-void append_double(std::string& out, double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  std::string_view s(buf, static_cast<size_t>(end - buf));
-  out += s;
-  // "1e+20" is valid JSON; "inf"/"nan" cannot occur for parsed input.
 }
 
 struct Civil {
@@ -95,6 +49,63 @@ bool digits(std::string_view s, size_t at, size_t n, int& out) {
 }
 
 }  // namespace
+
+// ---- shared by the formats (body_encoder.h) ----------------------------------
+
+int64_t now_nanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_member(std::string& out, std::string_view key, std::string_view raw, bool& first) {
+  if (raw.empty()) return;
+  if (!first) out += ',';
+  first = false;
+  out += '"';
+  out += key;
+  out += "\":";
+  append_quoted(out, raw);
+}
+
+void append_kv_string(std::string& out, std::string_view key, std::string_view raw, bool& first) {
+  if (raw.empty()) return;
+  if (!first) out += ',';
+  first = false;
+  out += "{\"key\":\"";
+  out += key;  // constant attribute names: no escaping needed
+  out += "\",\"value\":{\"stringValue\":";
+  append_quoted(out, raw);
+  out += "}}";
+}
+
+RecordRef::RecordRef(const Batch& batch, uint32_t index)
+    : raw(batch.record(index)), fields(&batch.fields(index)), shape(batch.k8s_shape(*fields)) {
+  k8s = fields->k8s.in(raw);
+}
+
+int64_t RecordRef::time_or(int64_t fallback) const {
+  // A timestamp needing JSON escapes is not RFC 3339 either: parse the raw text.
+  const std::string_view t = ts();
+  if (t.empty()) return fallback;
+  return rfc3339_to_unix_nanos(t).value_or(fallback);
+}
+
+BodyEncoderPtr make_body_encoder(HttpFormat format, std::string index_template) {
+  switch (format) {
+    case HttpFormat::kNdjson: return make_ndjson_encoder();
+    case HttpFormat::kLoki: return make_loki_encoder();
+    case HttpFormat::kElasticsearch: return make_elasticsearch_encoder(std::move(index_template));
+    case HttpFormat::kSplunkHec: return make_splunk_hec_encoder();
+    case HttpFormat::kOtlp: return make_otlp_encoder();
+  }
+  return make_ndjson_encoder();
+}
 
 // ---- RecordSelection --------------------------------------------------------
 
@@ -219,8 +230,6 @@ int severity_number_from_int(int64_t level) {
   return 0;
 }
 
-namespace {
-
 std::string_view severity_name(int number) {
   if (number >= 21) return "fatal";
   if (number >= 17) return "error";
@@ -230,8 +239,6 @@ std::string_view severity_name(int number) {
   if (number >= 1) return "trace";
   return "";
 }
-
-}  // namespace
 
 std::string Encoder::index_for(std::string_view tmpl, std::string_view ns, int64_t unix_nanos) {
   std::string out;
@@ -268,489 +275,12 @@ std::string Encoder::index_for(std::string_view tmpl, std::string_view ns, int64
 
 // ---- Encoder ----------------------------------------------------------------
 
-struct Encoder::State {
-  dom::parser parser;
-  std::string padded;  // one record, with simdjson's padding after it
-  std::string key;     // group key being built
-  std::string scratch;
-
-  // Groups (loki streams, otlp resources), in first-seen order.
-  struct Group {
-    std::string header;  // the labels object / the resource object
-    std::string items;   // otlp: logRecords joined by ','
-    struct Value {
-      int64_t ns;
-      uint32_t begin, end;  // in items
-    };
-    std::vector<Value> values;  // loki: each value's bytes in items
-  };
-  std::vector<Group> groups;
-  size_t used_groups = 0;
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> group_index;
-
-  // Elasticsearch: index of the last record, reused while ns and day repeat.
-  std::string last_ns;
-  int64_t last_day = INT64_MIN;
-  std::string last_index;
-
-  void reset_groups() {
-    for (size_t i = 0; i < used_groups; ++i) {
-      groups[i].header.clear();
-      groups[i].items.clear();
-      groups[i].values.clear();
-    }
-    used_groups = 0;
-    group_index.clear();
-  }
-
-  Group& group_for(const std::string& k, bool& created) {
-    auto it = group_index.find(std::string_view(k));
-    if (it != group_index.end()) {
-      created = false;
-      return groups[it->second];
-    }
-    created = true;
-    if (used_groups == groups.size()) groups.emplace_back();
-    group_index.emplace(k, used_groups);
-    return groups[used_groups++];
-  }
-
-  /// Parses one record into `r`. False (and r.valid false) when it is not a
-  /// JSON object.
-  bool parse(std::string_view raw, Rec& r) {
-    r = Rec{};
-    r.raw = raw;
-    padded.resize(raw.size() + simdjson::SIMDJSON_PADDING);
-    std::memcpy(padded.data(), raw.data(), raw.size());
-    dom::element root;
-    if (parser.parse(padded.data(), raw.size(), false).get(root) != simdjson::SUCCESS) return false;
-    dom::object obj;
-    if (root.get_object().get(obj) != simdjson::SUCCESS) return false;
-    for (auto field : obj) {
-      const std::string_view k = field.key;
-      if (k == "ts") r.ts = str_or_empty(field.value);
-      else if (k == "stream") r.stream = str_or_empty(field.value);
-      else if (k == "release") r.release = str_or_empty(field.value);
-      else if (k == "trace_id") r.trace_id = str_or_empty(field.value);
-      else if (k == "span_id") r.span_id = str_or_empty(field.value);
-      else if (k == "log") {
-        r.log = field.value;
-        r.has_log = true;
-      } else if (k == "truncated") {
-        bool b = false;
-        r.truncated = field.value.get_bool().get(b) == simdjson::SUCCESS && b;
-      } else if (k == "k8s") {
-        dom::object k8s;
-        if (field.value.get_object().get(k8s) != simdjson::SUCCESS) continue;
-        for (auto kf : k8s) {
-          const std::string_view kk = kf.key;
-          if (kk == "namespace") r.ns = str_or_empty(kf.value);
-          else if (kk == "pod") r.pod = str_or_empty(kf.value);
-          else if (kk == "pod_uid") r.pod_uid = str_or_empty(kf.value);
-          else if (kk == "container") r.container = str_or_empty(kf.value);
-          else if (kk == "container_id") r.container_id = str_or_empty(kf.value);
-        }
-      }
-    }
-    r.valid = true;
-    return true;
-  }
-};
-
 Encoder::Encoder(HttpFormat format, std::string index_template)
-    : format_(format), index_template_(std::move(index_template)), state_(std::make_unique<State>()) {}
+    : format_(format), body_(make_body_encoder(format, std::move(index_template))) {}
 
-Encoder::~Encoder() = default;
-
-namespace {
-
-/// Appends a JSON value as an OTLP AnyValue (JSON mapping of the protobuf).
-void append_any_value(std::string& out, dom::element e) {
-  switch (e.type()) {
-    case dom::element_type::STRING:
-      out += "{\"stringValue\":";
-      json::append_string(out, str_or_empty(e));
-      out += '}';
-      break;
-    case dom::element_type::INT64: {
-      int64_t v = 0;
-      if (e.get_int64().get(v) != simdjson::SUCCESS) v = 0;
-      // int64 is a JSON string in the protobuf JSON mapping.
-      out += "{\"intValue\":\"";
-      append_int(out, v);
-      out += "\"}";
-      break;
-    }
-    case dom::element_type::UINT64: {
-      uint64_t v = 0;
-      if (e.get_uint64().get(v) != simdjson::SUCCESS) v = 0;
-      out += "{\"doubleValue\":";
-      append_double(out, static_cast<double>(v));
-      out += '}';
-      break;
-    }
-    case dom::element_type::DOUBLE: {
-      double v = 0;
-      if (e.get_double().get(v) != simdjson::SUCCESS) v = 0;
-      out += "{\"doubleValue\":";
-      append_double(out, v);
-      out += '}';
-      break;
-    }
-    case dom::element_type::BOOL: {
-      bool v = false;
-      if (e.get_bool().get(v) != simdjson::SUCCESS) v = false;
-      out += v ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
-      break;
-    }
-    case dom::element_type::NULL_VALUE:
-      out += "{}";  // an empty AnyValue is OTLP's null
-      break;
-    case dom::element_type::ARRAY: {
-      out += "{\"arrayValue\":{\"values\":[";
-      bool first = true;
-      for (dom::element item : dom::array(e)) {
-        if (!first) out += ',';
-        first = false;
-        append_any_value(out, item);
-      }
-      out += "]}}";
-      break;
-    }
-    case dom::element_type::OBJECT: {
-      out += "{\"kvlistValue\":{\"values\":[";
-      bool first = true;
-      for (auto field : dom::object(e)) {
-        if (!first) out += ',';
-        first = false;
-        out += "{\"key\":";
-        json::append_string(out, field.key);
-        out += ",\"value\":";
-        append_any_value(out, field.value);
-        out += '}';
-      }
-      out += "]}}";
-      break;
-    }
-  }
-}
-
-/// The app's level, from the log object's usual level members.
-struct Severity {
-  int number = 0;
-  std::string_view text;
-};
-Severity severity_of(const Rec& r) {
-  Severity s;
-  if (!r.has_log || r.log.type() != dom::element_type::OBJECT) return s;
-  const dom::object obj(r.log);
-  auto from = [&](dom::element v) -> bool {
-    std::string_view t;
-    if (v.get_string().get(t) == simdjson::SUCCESS) {
-      s.text = t;
-      s.number = severity_number(t);
-      return true;
-    }
-    int64_t n = 0;
-    if (v.get_int64().get(n) == simdjson::SUCCESS) {
-      s.number = severity_number_from_int(n);
-      s.text = severity_name(s.number);
-      return true;
-    }
-    return false;
-  };
-  static constexpr std::string_view kKeys[] = {"level", "severity", "lvl", "log.level", "levelname", "loglevel",
-                                               "@l"};
-  for (auto field : obj) {
-    const std::string_view k = field.key;
-    for (std::string_view want : kKeys) {
-      if (iequals(k, want) && from(field.value)) return s;
-    }
-  }
-  // ECS nests it: {"log":{"level":"info"}}.
-  dom::element nested;
-  if (obj["log"].get(nested) == simdjson::SUCCESS && nested.type() == dom::element_type::OBJECT) {
-    dom::element lv;
-    if (dom::object(nested)["level"].get(lv) == simdjson::SUCCESS) from(lv);
-  }
-  return s;
-}
-
-void append_kv_string(std::string& out, std::string_view key, std::string_view value, bool& first) {
-  if (value.empty()) return;
-  if (!first) out += ',';
-  first = false;
-  out += "{\"key\":\"";
-  out += key;  // constant attribute names: no escaping needed
-  out += "\",\"value\":{\"stringValue\":";
-  json::append_string(out, value);
-  out += "}}";
-}
-
-void append_member(std::string& out, std::string_view key, std::string_view value, bool& first) {
-  if (value.empty()) return;
-  if (!first) out += ',';
-  first = false;
-  out += '"';
-  out += key;
-  out += "\":";
-  json::append_string(out, value);
-}
-
-/// A lowercase hex id of the given length, as OTLP/JSON wants trace and span ids.
-bool is_hex_id(std::string_view s, size_t len) {
-  return s.size() == len && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-         });
-}
-
-}  // namespace
-
-Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std::string& out) {
-  out.clear();
-  State& st = *state_;
-  const size_t n = sel.size();
-  if (format_ == HttpFormat::kNdjson) {
-    // The batch is NDJSON already: a whole batch goes as it is.
-    if (sel.whole(batch.record_count())) {
-      out.assign(batch.data());
-      return {};
-    }
-    for (size_t i = 0; i < n; ++i) {
-      out += batch.record(sel[i]);
-      out += '\n';
-    }
-    return {};
-  }
-
-  const int64_t now = now_nanos();
-  Rec r;
-  switch (format_) {
-    case HttpFormat::kNdjson:
-      break;
-
-    case HttpFormat::kElasticsearch: {
-      for (size_t i = 0; i < n; ++i) {
-        const std::string_view raw = batch.record(sel[i]);
-        st.parse(raw, r);
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
-        const int64_t ns = t.value_or(now);
-        const int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
-        const int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-        if (day != st.last_day || r.ns != st.last_ns || st.last_index.empty()) {
-          st.last_index = index_for(index_template_, r.ns, ns);
-          st.last_day = day;
-          st.last_ns.assign(r.ns);
-        }
-        // "create" works for indices and data streams alike.
-        out += "{\"create\":{\"_index\":";
-        json::append_string(out, st.last_index);
-        out += "}}\n";
-        if (!r.valid) {
-          out += "{\"log\":";
-          json::append_string(out, raw);
-          out += "}\n";
-          continue;
-        }
-        // The record as it is, with @timestamp first: no re-serialisation.
-        out += '{';
-        if (!r.ts.empty()) {
-          out += "\"@timestamp\":";
-          json::append_string(out, r.ts);
-          std::string_view rest = raw.substr(1);
-          while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
-          if (!rest.starts_with('}')) out += ',';
-          out += rest;
-        } else {
-          out += raw.substr(1);
-        }
-        out += '\n';
-      }
-      return {};
-    }
-
-    case HttpFormat::kSplunkHec: {
-      for (size_t i = 0; i < n; ++i) {
-        const std::string_view raw = batch.record(sel[i]);
-        st.parse(raw, r);
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
-        const int64_t ns = t.value_or(now);
-        // HEC "time": epoch seconds with a fraction (microseconds kept).
-        out += "{\"time\":";
-        const int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
-        append_int(out, secs);
-        char frac[8];
-        std::snprintf(frac, sizeof frac, ".%06d", static_cast<int>((ns - secs * 1000000000) / 1000));
-        out += frac;
-        out += ",\"sourcetype\":\"_json\"";
-        if (!r.ns.empty() || !r.pod.empty()) {
-          st.scratch.clear();
-          st.scratch.append(r.ns).append("/").append(r.pod).append("/").append(r.container);
-          out += ",\"source\":";
-          json::append_string(out, st.scratch);
-        }
-        // Indexed fields: flat strings only.
-        bool first = true;
-        st.scratch.clear();
-        append_member(st.scratch, "namespace", r.ns, first);
-        append_member(st.scratch, "pod", r.pod, first);
-        append_member(st.scratch, "container", r.container, first);
-        append_member(st.scratch, "stream", r.stream, first);
-        if (!first) {
-          out += ",\"fields\":{";
-          out += st.scratch;
-          out += '}';
-        }
-        out += ",\"event\":";
-        if (r.valid) out += raw;
-        else json::append_string(out, raw);
-        out += "}\n";
-      }
-      return {};
-    }
-
-    case HttpFormat::kLoki: {
-      st.reset_groups();
-      for (size_t i = 0; i < n; ++i) {
-        const std::string_view raw = batch.record(sel[i]);
-        st.parse(raw, r);
-        // Labels: the stream selector. Values must not be empty in Loki.
-        bool first = true;
-        st.key.clear();
-        st.key += '{';
-        append_member(st.key, "namespace", r.ns, first);
-        append_member(st.key, "pod", r.pod, first);
-        append_member(st.key, "container", r.container, first);
-        append_member(st.key, "stream", r.stream, first);
-        // Loki wants at least one label.
-        if (first) st.key += "\"job\":\"logship\"";
-        st.key += '}';
-        bool created = false;
-        State::Group& g = st.group_for(st.key, created);
-        if (created) g.header = st.key;
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
-        const auto begin = static_cast<uint32_t>(g.items.size());
-        // The line is the whole record: LogQL's `| json` gets every field.
-        json::append_string(g.items, raw);
-        g.values.push_back({t.value_or(now), begin, static_cast<uint32_t>(g.items.size())});
-      }
-      out += "{\"streams\":[";
-      for (size_t gi = 0; gi < st.used_groups; ++gi) {
-        State::Group& g = st.groups[gi];
-        // Oldest first within a stream; stable, so equal times keep file order.
-        std::stable_sort(g.values.begin(), g.values.end(),
-                         [](const State::Group::Value& a, const State::Group::Value& b) { return a.ns < b.ns; });
-        if (gi) out += ',';
-        out += "{\"stream\":";
-        out += g.header;
-        out += ",\"values\":[";
-        for (size_t vi = 0; vi < g.values.size(); ++vi) {
-          if (vi) out += ',';
-          out += "[\"";
-          append_int(out, g.values[vi].ns);
-          out += "\",";
-          out.append(g.items, g.values[vi].begin, g.values[vi].end - g.values[vi].begin);
-          out += ']';
-        }
-        out += "]}";
-      }
-      out += "]}";
-      return {};
-    }
-
-    case HttpFormat::kOtlp: {
-      st.reset_groups();
-      char now_text[24];
-      auto [now_end, now_ec] = std::to_chars(now_text, now_text + sizeof now_text, now);
-      const std::string_view observed(now_text, static_cast<size_t>(now_end - now_text));
-      for (size_t i = 0; i < n; ++i) {
-        const std::string_view raw = batch.record(sel[i]);
-        st.parse(raw, r);
-        st.key.clear();
-        st.key.append(r.ns).append("\x1f").append(r.pod).append("\x1f").append(r.pod_uid).append("\x1f");
-        st.key.append(r.container).append("\x1f").append(r.container_id).append("\x1f").append(r.release);
-        bool created = false;
-        State::Group& g = st.group_for(st.key, created);
-        if (created) {
-          bool first = true;
-          g.header = "{\"attributes\":[";
-          append_kv_string(g.header, "k8s.namespace.name", r.ns, first);
-          append_kv_string(g.header, "k8s.pod.name", r.pod, first);
-          append_kv_string(g.header, "k8s.pod.uid", r.pod_uid, first);
-          append_kv_string(g.header, "k8s.container.name", r.container, first);
-          append_kv_string(g.header, "container.id", r.container_id, first);
-          append_kv_string(g.header, "service.version", r.release, first);
-          g.header += "]}";
-        } else {
-          g.items += ',';
-        }
-        std::string& o = g.items;
-        o += '{';
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
-        if (t) {
-          o += "\"timeUnixNano\":\"";
-          append_int(o, *t);
-          o += "\",";
-        }
-        o += "\"observedTimeUnixNano\":\"";
-        o += observed;
-        o += '"';
-        const Severity sev = r.valid ? severity_of(r) : Severity{};
-        if (sev.number != 0) {
-          o += ",\"severityNumber\":";
-          append_int(o, sev.number);
-        }
-        if (!sev.text.empty()) {
-          o += ",\"severityText\":";
-          json::append_string(o, sev.text);
-        }
-        o += ",\"body\":";
-        if (!r.valid) {
-          o += "{\"stringValue\":";
-          json::append_string(o, raw);
-          o += '}';
-        } else if (r.has_log) {
-          append_any_value(o, r.log);
-        } else {
-          o += "{}";
-        }
-        bool first = true;
-        o += ",\"attributes\":[";
-        append_kv_string(o, "log.iostream", r.stream, first);
-        if (r.truncated) {
-          if (!first) o += ',';
-          first = false;
-          o += "{\"key\":\"logship.truncated\",\"value\":{\"boolValue\":true}}";
-        }
-        o += ']';
-        // OTLP/JSON carries ids as hex strings (not base64 as in proto3 JSON).
-        if (is_hex_id(r.trace_id, 32)) {
-          o += ",\"traceId\":\"";
-          o += r.trace_id;
-          o += '"';
-        }
-        if (is_hex_id(r.span_id, 16)) {
-          o += ",\"spanId\":\"";
-          o += r.span_id;
-          o += '"';
-        }
-        o += '}';
-      }
-      out += "{\"resourceLogs\":[";
-      for (size_t gi = 0; gi < st.used_groups; ++gi) {
-        const State::Group& g = st.groups[gi];
-        if (gi) out += ',';
-        out += "{\"resource\":";
-        out += g.header;
-        out += ",\"scopeLogs\":[{\"scope\":{\"name\":\"logship\"},\"logRecords\":[";
-        out += g.items;
-        out += "]}]}";
-      }
-      out += "]}";
-      return {};
-    }
-  }
-  return fail(Errc::kInvalid, "unknown HTTP format");
+Result<void> Encoder::encode(const Batch& batch, const RecordSelection& records, std::string& out) {
+  body_->encode(batch, records, out);
+  return {};
 }
 
 // ---- Elasticsearch bulk response --------------------------------------------

@@ -2,7 +2,8 @@
 // Request bodies for LOGSHIP_HTTP_FORMAT. Every format is built from the
 // records of a Batch (logship's own JSON objects, one per line: ts, stream,
 // release, trace_id, span_id, k8s{namespace,pod,pod_uid,container,
-// container_id}, log, truncated), parsed again with simdjson:
+// container_id}, log, truncated) and the structure the encoder stored with
+// them (no re-parse; see body_encoder.h, one file per format):
 //
 // | format          | path (when the URL has none) | body |
 // |-----------------|------------------------------|------|
@@ -12,8 +13,7 @@
 // | splunk_hec      | /services/collector/event    | per record {"time":<epoch s>,"sourcetype":"_json","source":...,"fields":{k8s},"event":<record>} |
 // | otlp            | /v1/logs                     | OTLP/HTTP JSON ExportLogsServiceRequest; one resource per namespace/pod/container/release |
 //
-// Threading: an Encoder is used by one thread (it reuses its parser and
-// buffers).
+// Threading: an Encoder is used by one thread (it reuses its buffers).
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +26,7 @@
 #include "agent/config/config.h"
 #include "agent/core/batch.h"
 #include "agent/core/result.h"
+#include "sinks/http/body_encoder.h"
 
 namespace logship::sinks::http {
 
@@ -75,20 +76,21 @@ struct FormatInfo {
 /// ("warn" -> 13, "ERROR" -> 17, 30 -> 9); 0 when unknown.
 [[nodiscard]] int severity_number(std::string_view level_text);
 [[nodiscard]] int severity_number_from_int(int64_t level);
+/// "fatal", "error", "warn", "info", "debug", "trace" for a severity number; "" for 0.
+[[nodiscard]] std::string_view severity_name(int number);
 
 class Encoder {
  public:
   /// `index_template`: LOGSHIP_HTTP_INDEX (elasticsearch only).
   Encoder(HttpFormat format, std::string index_template);
-  ~Encoder();
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
 
   [[nodiscard]] HttpFormat format() const { return format_; }
 
   /// Replaces `out` with the body carrying `records` of `batch`. A record
-  /// that is not valid JSON (it cannot happen with logship's encoder, but a
-  /// body must never be malformed) is carried as a string.
+  /// without structure (it cannot happen with logship's encoder, but a body
+  /// must never be malformed) is carried as a string.
   [[nodiscard]] Result<void> encode(const Batch& batch, const RecordSelection& records, std::string& out);
 
   /// Elasticsearch index for one record: the template with {namespace} and
@@ -96,10 +98,8 @@ class Encoder {
   [[nodiscard]] static std::string index_for(std::string_view index_template, std::string_view ns, int64_t unix_nanos);
 
  private:
-  struct State;
   HttpFormat format_;
-  std::string index_template_;
-  std::unique_ptr<State> state_;
+  BodyEncoderPtr body_;
 };
 
 /// An Elasticsearch _bulk response: which items failed and how.

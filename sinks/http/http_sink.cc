@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include <array>
+#include <limits>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,11 +23,15 @@
 #include <thread>
 #include <vector>
 
+#include "agent/core/backoff.h"
 #include "agent/core/log.h"
+#include "agent/core/log_limiter.h"
+#include "agent/net/tls_verify.h"
 #include "sinks/codec/compressor.h"
 #include "sinks/http/adaptive_concurrency.h"
 #include "sinks/http/dead_letter.h"
 #include "sinks/http/formats.h"
+#include "sinks/http/http_connection.h"
 #include "sinks/http/retry_policy.h"
 
 namespace logship::sinks::http {
@@ -38,11 +43,11 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using detail::Connection;
+using detail::Reply;
+using detail::kMinBulkBody;
 
 constexpr std::string_view kLog = "sink.http";
-// A response body larger than this is an endpoint bug; Elasticsearch's
-// _bulk answer for a large batch is the biggest legitimate one.
-constexpr uint64_t kMaxResponseBody = 64u << 20;
 // Failures are logged at most this often (with a count of the ones held back).
 constexpr auto kLogInterval = std::chrono::seconds(10);
 // Idle keep-alive connections kept beyond the current limit are closed.
@@ -67,242 +72,14 @@ Sink::MetricSample sample(std::string_view name, std::string_view help, double v
   return s;
 }
 
-/// At most one log line per interval; counts what it held back.
-struct RateLimit {
-  Clock::time_point next{};
-  uint64_t suppressed = 0;
-  bool allow(Clock::time_point now) {
-    if (now < next) {
-      ++suppressed;
-      return false;
-    }
-    next = now + kLogInterval;
-    return true;
-  }
-};
-
-/// What came back from one exchange on a connection.
-struct Reply {
-  beast::error_code ec;
-  std::string error;  ///< readable cause when ec is set
-  bool timeout = false;
-  /// A reused keep-alive connection failed before any byte of a response:
-  /// the server most likely closed it while idle. Resent at once, once.
-  bool stale = false;
-  unsigned status = 0;
-  std::string body;
-  std::optional<std::string> retry_after;
-  std::string request_body;  ///< handed back for a retry
-};
-
-/// One keep-alive connection. Runs on the sink's I/O thread only; async
-/// handlers hold a shared_ptr, so a connection lives until its last
-/// operation completes even after the sink dropped it.
-class Connection : public std::enable_shared_from_this<Connection> {
- public:
-  using Callback = std::function<void(Reply&&)>;
-
-  Connection(asio::io_context& ioc, ssl::context* tls, const HttpSinkOptions& opt)
-      : tls_ctx_(tls), opt_(opt), resolver_(ioc), ioc_(ioc) {}
-
-  /// Sends one request with `body` and calls `cb` once with the outcome.
-  void exchange(std::string body, std::string_view content_type, Callback cb) {
-    cb_ = std::move(cb);
-    req_ = {};
-    req_.method(bhttp::verb::post);
-    req_.target(opt_.url.target);
-    req_.version(11);
-    req_.set(bhttp::field::host, opt_.url.host_header());
-    req_.set(bhttp::field::user_agent, "logship");
-    req_.set(bhttp::field::content_type, beast::string_view(content_type.data(), content_type.size()));
-    if (const auto enc = codec::content_encoding(opt_.codec); !enc.empty()) {
-      req_.set(bhttp::field::content_encoding, beast::string_view(enc.data(), enc.size()));
-    }
-    for (const auto& [name, value] : opt_.headers) req_.set(name, value);
-    req_.keep_alive(true);
-    req_.body() = std::move(body);
-    req_.prepare_payload();
-    reused_ = connected_;
-    write_error_ = {};
-    if (connected_) {
-      write();
-    } else {
-      resolve();
-    }
-  }
-
-  [[nodiscard]] bool connected() const { return connected_; }
-
-  void close() {
-    connected_ = false;
-    resolver_.cancel();
-    beast::error_code ignored;
-    if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
-    if (plain_) plain_->socket().close(ignored);
-  }
-
- private:
-  template <class F>
-  void with_stream(F&& f) {
-    if (tls_) f(*tls_);
-    else f(*plain_);
-  }
-  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
-
-  void resolve() {
-    buffer_.clear();
-    tls_.reset();
-    plain_.reset();
-    if (opt_.url.tls) tls_.emplace(ioc_, *tls_ctx_);
-    else plain_.emplace(ioc_);
-    resolver_.async_resolve(opt_.url.host, std::to_string(opt_.url.port),
-                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-                              self->on_resolve(ec, std::move(results));
-                            });
-  }
-
-  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec) return finish(ec, "resolve " + opt_.url.host + ": " + ec.message());
-    lowest().expires_after(opt_.timeout);
-    lowest().async_connect(results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-      self->on_connect(ec);
-    });
-  }
-
-  void on_connect(beast::error_code ec) {
-    if (ec) return finish(ec, "connect to " + opt_.url.origin() + ": " + ec.message());
-    // Log lines are small writes: do not let Nagle hold a request's tail.
-    beast::error_code ignored;
-    lowest().socket().set_option(tcp::no_delay(true), ignored);
-    if (!tls_) {
-      connected_ = true;
-      return write();
-    }
-    SSL* ssl = tls_->native_handle();
-    if (!opt_.url.host_is_ip) {
-      // SNI: virtual hosts and most proxies pick the certificate by it.
-      SSL_set_tlsext_host_name(ssl, opt_.url.host.c_str());
-    }
-    if (!opt_.tls_insecure) {
-      // Hostname (or IP address) verification by OpenSSL during the
-      // handshake, against the certificate's subjectAltName.
-      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      const int ok = opt_.url.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, opt_.url.host.c_str())
-                                         : X509_VERIFY_PARAM_set1_host(param, opt_.url.host.c_str(), 0);
-      if (ok != 1) return finish(asio::error::invalid_argument, "TLS: cannot set the expected host name");
-    }
-    lowest().expires_after(opt_.timeout);
-    tls_->async_handshake(ssl::stream_base::client,
-                          [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
-  }
-
-  void on_handshake(beast::error_code ec) {
-    if (ec) {
-      const long verify = SSL_get_verify_result(tls_->native_handle());
-      std::string why = "TLS handshake with " + opt_.url.origin() + " failed: ";
-      if (verify != X509_V_OK) {
-        why += std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) +
-               (opt_.ca_file ? " (CA file " + *opt_.ca_file + ")" : " (system CAs; set LOGSHIP_HTTP_CA_FILE?)");
-      } else {
-        why += ec.message();
-      }
-      return finish(ec, why);
-    }
-    connected_ = true;
-    write();
-  }
-
-  void write() {
-    lowest().expires_after(opt_.timeout);
-    with_stream([this](auto& stream) {
-      bhttp::async_write(stream, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->on_write(ec);
-      });
-    });
-  }
-
-  void on_write(beast::error_code ec) {
-    if (ec) {
-      // A server that refuses a body early (413 from a proxy's size limit)
-      // may answer and close while we are still writing: the write fails,
-      // but its answer is waiting to be read. Read it before giving up.
-      if (!write_error_ && (ec == asio::error::broken_pipe || ec == asio::error::connection_reset)) {
-        write_error_ = ec;
-        return read();
-      }
-      return finish(ec, "send to " + opt_.url.origin() + ": " + ec.message());
-    }
-    read();
-  }
-
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(kMaxResponseBody);
-    lowest().expires_after(opt_.timeout);
-    with_stream([this](auto& stream) {
-      bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->on_read(ec);
-      });
-    });
-  }
-
-  void on_read(beast::error_code ec) {
-    if (ec && write_error_) {
-      ec = write_error_;
-      return finish(ec, "send to " + opt_.url.origin() + ": " + ec.message());
-    }
-    if (ec) return finish(ec, "response from " + opt_.url.origin() + ": " + ec.message());
-    if (write_error_) close();  // answered, but the connection is broken
-    auto& res = parser_->get();
-    Reply reply;
-    reply.status = res.result_int();
-    if (auto it = res.find(bhttp::field::retry_after); it != res.end()) reply.retry_after = std::string(it->value());
-    reply.body = std::move(res.body());
-    reply.request_body = std::move(req_.body());
-    if (!res.keep_alive()) close();
-    lowest().expires_never();
-    auto cb = std::move(cb_);
-    cb(std::move(reply));
-  }
-
-  void finish(beast::error_code ec, std::string why) {
-    Reply reply;
-    reply.ec = ec;
-    reply.timeout = ec == beast::error::timeout;
-    if (reply.timeout) why += " (no answer within LOGSHIP_HTTP_TIMEOUT_MS)";
-    reply.error = std::move(why);
-    const bool early = !parser_ || !parser_->got_some();
-    reply.stale = reused_ && early &&
-                  (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
-    reply.request_body = std::move(req_.body());
-    close();
-    auto cb = std::move(cb_);
-    if (cb) cb(std::move(reply));
-  }
-
-  ssl::context* tls_ctx_;
-  const HttpSinkOptions& opt_;
-  tcp::resolver resolver_;
-  asio::io_context& ioc_;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
-  beast::flat_buffer buffer_;
-  bhttp::request<bhttp::string_body> req_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
-  Callback cb_;
-  bool connected_ = false;
-  bool reused_ = false;
-  beast::error_code write_error_;  ///< the write failed; a response may still be readable
-};
 
 /// One batch held by the sink.
 struct Job {
   BatchPtr batch;
   uint32_t parts = 0;  ///< requests of this batch not finished yet
-  bool failed = false;  ///< a part gave up (max_attempts): report kRetry
+  bool failed = false;  ///< a part failed: report kRetry (the pipeline resends)
   std::string error;
+  std::optional<std::chrono::milliseconds> retry_after;  ///< the longest hint a part got
 };
 
 /// One request: some records of a job, encoded and compressed once and
@@ -312,6 +89,7 @@ struct Request {
   RecordSelection records = RecordSelection::range(0, 0);
   std::string body;
   bool encoded = false;
+  size_t raw_size = 0;         ///< uncompressed body size (bounds the _bulk answer kept)
   uint32_t attempt = 0;        ///< failures so far
   bool stale_resent = false;   ///< the one free resend after a stale connection is used
   Clock::time_point sent_at{};
@@ -330,7 +108,7 @@ class HttpSink::Impl {
         encoder_(opt_.format, opt_.index_template),
         compressor_(opt_.codec),
         dead_letter_(opt_.dead_letter_path),
-        rng_(std::random_device{}()) {
+        item_backoff_(Backoff::Options{.initial = opt_.retry_base, .max = opt_.retry_cap}) {
     limit_.store(current_limit(), std::memory_order_relaxed);
   }
 
@@ -339,21 +117,14 @@ class HttpSink::Impl {
   [[nodiscard]] Result<void> setup_tls() {
     if (!opt_.url.tls) return {};
     SSL_CTX* ctx = tls_ctx_.native_handle();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     beast::error_code ec;
     if (opt_.tls_insecure) {
-      tls_ctx_.set_verify_mode(ssl::verify_none);
       log::warn(kLog, "LOGSHIP_HTTP_TLS_INSECURE=true: the server's certificate and name are NOT verified",
                 {{"url", opt_.url.origin()}});
-    } else {
-      tls_ctx_.set_verify_mode(ssl::verify_peer);
-      if (opt_.ca_file) {
-        tls_ctx_.load_verify_file(*opt_.ca_file, ec);
-        if (ec) return fail(Errc::kInvalid, "LOGSHIP_HTTP_CA_FILE: cannot load " + *opt_.ca_file + ": " + ec.message());
-      } else {
-        tls_ctx_.set_default_verify_paths(ec);
-        if (ec) return fail(Errc::kInvalid, "https: cannot load the system CA certificates: " + ec.message());
-      }
+    }
+    if (auto r = net::configure_client_context(ctx, !opt_.tls_insecure, opt_.ca_file); !r) {
+      return fail(Errc::kInvalid,
+                  std::string(opt_.ca_file ? "LOGSHIP_HTTP_CA_FILE: " : "https: ") + r.error().message);
     }
     if (opt_.cert_file) {
       tls_ctx_.use_certificate_chain_file(*opt_.cert_file, ec);
@@ -489,7 +260,10 @@ class HttpSink::Impl {
         listener_->on_delivered(std::move(b), DeliveryStatus::kOk, "");
         continue;
       }
-      jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}});
+      // A batch the pipeline sends again after a failure: its request is a
+      // retry (the pipeline retries; the metric keeps counting them here).
+      if (b->attempts > 0) retries_.fetch_add(1, std::memory_order_relaxed);
+      jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}, .retry_after = {}});
       auto req = std::make_unique<Request>();
       req->job = &jobs_.back();
       req->records = RecordSelection::range(0, count);
@@ -532,6 +306,7 @@ class HttpSink::Impl {
         return;
       }
       bytes_raw_.fetch_add(raw.size(), std::memory_order_relaxed);
+      req->raw_size = raw.size();
       bytes_sent_.fetch_add(req->body.size(), std::memory_order_relaxed);
       req->encoded = true;
       // Keep the scratch buffer from pinning the largest body ever seen.
@@ -549,7 +324,11 @@ class HttpSink::Impl {
     Request* raw = req.get();
     active_.push_back(std::move(req));
     auto it = std::prev(active_.end());
-    conn->exchange(std::move(raw->body), format_info(opt_.format).content_type,
+    // Only Elasticsearch's 2xx answer is read (per-item errors); it is no
+    // larger than the request it describes.
+    const size_t success_cap =
+        opt_.format == config::HttpFormat::kElasticsearch ? std::max(kMinBulkBody, raw->raw_size) : 0;
+    conn->exchange(std::move(raw->body), format_info(opt_.format).content_type, success_cap,
                    [this, it, conn](Reply&& reply) { on_reply(it, conn, std::move(reply)); });
   }
 
@@ -575,7 +354,7 @@ class HttpSink::Impl {
     if (reply.ec) {
       requests_[kNetError].fetch_add(1, std::memory_order_relaxed);
       if (reply.timeout && opt_.concurrency == 0) aimd_.on_overload(now);
-      return retry_later(std::move(req), reply.error, std::nullopt);
+      return fail_request(std::move(req), reply.error, std::nullopt);
     }
     const unsigned status = reply.status;
     requests_[status >= 500 ? k5xx : status >= 400 ? k4xx : status >= 300 ? k3xx : k2xx].fetch_add(
@@ -598,8 +377,8 @@ class HttpSink::Impl {
       case Outcome::kRetry: {
         std::optional<std::chrono::milliseconds> after;
         if (reply.retry_after) after = parse_retry_after(*reply.retry_after, std::chrono::system_clock::now());
-        return retry_later(std::move(req), "HTTP " + std::to_string(status) + " from " + opt_.url.origin() + ": " +
-                                               summarize(reply), after);
+        return fail_request(std::move(req), "HTTP " + std::to_string(status) + " from " + opt_.url.origin() + ": " +
+                                                 summarize(reply), after);
       }
     }
   }
@@ -624,8 +403,7 @@ class HttpSink::Impl {
       // instead and is retried).
       if (bulk_log_.allow(Clock::now())) {
         log::warn(kLog, "cannot read the _bulk response; per-item errors unknown, request counted as delivered",
-                  {{"error", bulk.error().message}, {"suppressed", bulk_log_.suppressed}});
-        bulk_log_.suppressed = 0;
+                  {{"error", bulk.error().message}, {"suppressed", bulk_log_.take_suppressed()}});
       }
       return finish(std::move(req));
     }
@@ -657,9 +435,8 @@ class HttpSink::Impl {
     retry->attempt = req->attempt;
     log::debug(kLog, "elasticsearch items to retry", {{"items", static_cast<uint64_t>(again.size())}});
     // Same job, same slot: the finished request's part becomes this one.
-    retry_later(std::move(retry), "elasticsearch: " + std::to_string(again.size()) + " items rejected with " +
-                                      std::to_string(bulk->failed.front().status),
-                std::nullopt);
+    resend_items_later(std::move(retry), "elasticsearch: " + std::to_string(again.size()) +
+                                             " items rejected with " + std::to_string(bulk->failed.front().status));
   }
 
   void split(RequestPtr req, const Reply& reply) {
@@ -711,30 +488,47 @@ class HttpSink::Impl {
                   {"records", static_cast<uint64_t>(lines.size())},
                   {"error", why},
                   {"path", dead_letter_.path()},
-                  {"suppressed", reject_log_.suppressed}});
-      reject_log_.suppressed = 0;
+                  {"suppressed", reject_log_.take_suppressed()}});
     }
     return true;
   }
 
-  void retry_later(RequestPtr req, const std::string& error, std::optional<std::chrono::milliseconds> after) {
+  /// One attempt per send: a failed request fails its batch, which goes
+  /// back to the pipeline (the retry owner) as kRetry with the server's
+  /// hint. Its slot is freed at once.
+  void fail_request(RequestPtr req, const std::string& error, std::optional<std::chrono::milliseconds> after) {
+    mark_failing(error);
+    if (fail_log_.allow(Clock::now())) {
+      log::warn(kLog, "request failed; the batch goes back to the pipeline",
+                {{"error", error},
+                 {"retry_after_ms", after ? static_cast<int64_t>(after->count()) : int64_t{-1}},
+                 {"suppressed", fail_log_.take_suppressed()}});
+    }
+    if (after && (!req->job->retry_after || *after > *req->job->retry_after)) req->job->retry_after = after;
+    // The report's text is what /readyz shows while the pipeline waits to
+    // resend: the same words as unavailable_reason().
+    give_up(std::move(req), "http endpoint failing: " + error);
+  }
+
+  /// The one resend inside the sink: Elasticsearch items that a 2xx _bulk
+  /// answer rejected with 429/5xx. The pipeline cannot resend part of a
+  /// batch, and resending all of it would duplicate the accepted items, so
+  /// the failed items go again from here, up to kMaxItemAttempts times with
+  /// backoff; then the batch goes back as kRetry. The request keeps its slot.
+  static constexpr uint32_t kMaxItemAttempts = 5;
+  void resend_items_later(RequestPtr req, const std::string& error) {
     ++req->attempt;
     mark_failing(error);
-    if (opt_.max_attempts != 0 && req->attempt >= opt_.max_attempts) {
-      return give_up(std::move(req), error);
-    }
+    if (req->attempt >= kMaxItemAttempts) return give_up(std::move(req), error);
     retries_.fetch_add(1, std::memory_order_relaxed);
-    const auto delay = after ? std::min(*after, kMaxRetryAfter)
-                             : backoff_delay(req->attempt, rng_, opt_.retry_base, opt_.retry_cap);
+    const auto delay = item_backoff_.delay(req->attempt);
     if (fail_log_.allow(Clock::now())) {
-      log::warn(kLog, "request failed; retrying",
+      log::warn(kLog, "elasticsearch items failed; sending them again",
                 {{"error", error},
                  {"attempt", req->attempt},
                  {"delay_ms", static_cast<int64_t>(delay.count())},
-                 {"suppressed", fail_log_.suppressed}});
-      fail_log_.suppressed = 0;
+                 {"suppressed", fail_log_.take_suppressed()}});
     }
-    // The request keeps its slot while it waits (see http_sink.h).
     req->timer.emplace(ioc_);
     req->timer->expires_after(delay);
     Request* raw = req.get();
@@ -765,6 +559,7 @@ class HttpSink::Impl {
     if (--job->parts == 0) {
       const DeliveryStatus status = job->failed ? DeliveryStatus::kRetry : DeliveryStatus::kOk;
       const std::string error = job->error;
+      const auto retry_after = job->failed ? job->retry_after : std::nullopt;
       BatchPtr batch = std::move(job->batch);
       for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
         if (&*it == job) {
@@ -772,7 +567,7 @@ class HttpSink::Impl {
           break;
         }
       }
-      listener_->on_delivered(std::move(batch), status, error);
+      listener_->on_report(std::move(batch), DeliveryReport{status, error, retry_after});
     }
     pump();
   }
@@ -845,7 +640,7 @@ class HttpSink::Impl {
   Encoder encoder_;
   codec::Compressor compressor_;
   DeadLetterFile dead_letter_;
-  std::mt19937_64 rng_;
+  Backoff item_backoff_;  ///< Elasticsearch items sent again (the one in-sink resend)
   std::string raw_;         ///< uncompressed body scratch
   std::string compressed_;  ///< compressed body scratch
   std::list<Job> jobs_;
@@ -854,9 +649,9 @@ class HttpSink::Impl {
   std::list<RequestPtr> waiting_;    ///< backing off (holding a slot)
   std::vector<std::shared_ptr<Connection>> idle_;
   uint32_t slots_ = 0;
-  RateLimit fail_log_;
-  RateLimit reject_log_;
-  RateLimit bulk_log_;
+  LogLimiter fail_log_{kLogInterval};
+  LogLimiter reject_log_{kLogInterval};
+  LogLimiter bulk_log_{kLogInterval};
 
   // Metrics (any thread reads).
   std::array<std::atomic<uint64_t>, kClassCount> requests_{};

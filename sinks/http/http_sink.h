@@ -5,16 +5,16 @@
 // connections, plain or TLS.
 //
 // Delivery: a batch is reported kOk only when every one of its records was
-// accepted by the endpoint or written to the dead-letter file. Inside the
-// sink, connection errors, timeouts, 408, 429 and 5xx are retried with
-// exponential backoff and full jitter (100 ms to 30 s, or the server's
-// Retry-After) until delivered; 413 splits the request in halves; other 4xx
-// and Elasticsearch per-item rejections go to the dead-letter file. Only
-// with max_attempts set (oneshot) does a batch come back as kRetry.
-// A request holds its concurrency slot while it waits to be retried, so
-// with LOGSHIP_HTTP_CONCURRENCY=1 requests are delivered strictly in order,
-// and a failing endpoint stops the sink from taking more work: batches queue
-// until the pipeline's memory limit pauses reading.
+// accepted by the endpoint or written to the dead-letter file. The pipeline
+// owns retries: each request is sent once (a reused keep-alive connection the
+// server closed while idle is the one free resend); a connection error,
+// timeout, 408, 429 or 5xx fails its batch, reported kRetry with the
+// server's Retry-After as DeliveryReport::retry_after. 413 splits the request
+// in halves; other 4xx and Elasticsearch per-item rejections go to the
+// dead-letter file. The only resend inside the sink: Elasticsearch items a
+// 2xx _bulk answer rejected with 429/5xx (the pipeline cannot resend part of
+// a batch), at most 5 attempts with backoff, then the batch is kRetry.
+// redelivers_internally() is false.
 //
 // Ownership: send() takes the batch; the sink keeps it until it reports it.
 //

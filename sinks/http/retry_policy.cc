@@ -19,16 +19,6 @@ Outcome classify(unsigned status) {
 
 bool is_overload(unsigned status) { return status == 429 || status == 503; }
 
-std::chrono::milliseconds backoff_delay(uint32_t attempt, std::mt19937_64& rng, std::chrono::milliseconds base,
-                                        std::chrono::milliseconds cap) {
-  // Full jitter (uniform from zero) spreads the retries of many agents that
-  // failed together, so they do not hit a recovering endpoint in waves.
-  const uint32_t shift = std::min<uint32_t>(attempt == 0 ? 0 : attempt - 1, 30);
-  const int64_t ceiling = std::min<int64_t>(cap.count(), base.count() << shift);
-  std::uniform_int_distribution<int64_t> dist(0, std::max<int64_t>(ceiling, 0));
-  return std::chrono::milliseconds(dist(rng));
-}
-
 namespace {
 
 bool parse_uint(std::string_view s, int64_t& out) {
@@ -70,12 +60,6 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   if (!at) return std::nullopt;
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   return std::chrono::milliseconds(std::max<int64_t>(0, *at * 1000 - now_ms));
-}
-
-std::chrono::milliseconds retry_delay(uint32_t attempt, std::optional<std::chrono::milliseconds> retry_after,
-                                      std::mt19937_64& rng) {
-  if (retry_after) return std::min(*retry_after, kMaxRetryAfter);
-  return backoff_delay(attempt, rng);
 }
 
 }  // namespace logship::sinks::http

@@ -1,14 +1,10 @@
 #pragma once
-// What the Kafka sink needs from one output record, found without parsing it:
-// the record's own members that logship writes before "log" (ts, stream,
-// release, trace_id, span_id, k8s{...}) are scanned, and the scan stops at
-// "log", so the cost does not depend on the size of the application's JSON.
-// From them come the message key, the topic (placeholders filled) and the
-// headers. The record itself is the message value, never re-serialised.
-//
-// Why a hand-written scan rather than simdjson: the head is logship's own,
-// fixed shape (strings and one flat object of strings), a Batch holds no
-// SIMDJSON_PADDING after its last record, and the scan touches ~150 bytes.
+// What the Kafka sink needs from one output record, read from the structure
+// the record encoder stored beside it in the Batch (agent/core/record_fields.h):
+// release, trace_id and k8s namespace/pod/container, with no scan of the
+// record and no dependency on the order of its members. From them come the
+// message key, the topic (placeholders filled) and the headers. The record
+// itself is the message value, never re-serialised.
 //
 // Threading: everything here is either pure or owned by one thread (the
 // sink's producer thread).
@@ -19,6 +15,8 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/core/batch.h"
+#include "agent/core/json_text.h"
 
 namespace logship::sinks::kafka {
 
@@ -42,17 +40,13 @@ struct RecordHead {
   JsonText container;       ///< k8s.container
 };
 
-/// Scans `record` (one output record, no newline) up to its "log" member,
-/// or up to "k8s" when `want_k8s` is false (the key and topic do not need
-/// it; release and trace_id come before k8s in every record). Returns false
-/// if the record does not start the way logship writes records; what was
-/// found before the surprise is kept in `head`.
-[[nodiscard]] bool scan_record_head(std::string_view record, RecordHead& head, bool want_k8s = true);
+/// The head of record `index` of `batch`, from its stored structure. Views
+/// point into the batch. A record without structure has an empty head (no
+/// key, no headers, the fallback topic when the topic has placeholders).
+[[nodiscard]] RecordHead record_head(const Batch& batch, size_t index);
 
-/// Decodes the content of a JSON string (between the quotes): \" \\ \/ \b
-/// \f \n \r \t and \uXXXX (surrogate pairs joined, to UTF-8). A malformed
-/// escape is copied as it is.
-void decode_json_string(std::string_view raw, std::string& out);
+/// Decoding of a JSON string's content (one copy, in agent/core).
+using logship::decode_json_string;
 
 /// The message key for `mode`, or nullopt for no key (then librdkafka's
 /// sticky partitioner spreads records): trace_id -> the trace id; pod ->

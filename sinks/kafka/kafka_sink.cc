@@ -19,7 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/core/backoff.h"
 #include "agent/core/log.h"
+#include "agent/core/log_limiter.h"
 #include "sinks/kafka/kafka_record.h"
 #include "sinks/kafka/kafka_stats.h"
 
@@ -43,19 +45,6 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-/// At most one log line per interval; counts what it held back.
-struct RateLimit {
-  Clock::time_point next{};
-  uint64_t suppressed = 0;
-  bool allow(Clock::time_point now) {
-    if (now < next) {
-      ++suppressed;
-      return false;
-    }
-    next = now + kLogInterval;
-    return true;
-  }
-};
 
 log::Level to_level(int syslog_level) {
   if (syslog_level <= 4) return log::Level::kWarn;  // emerg..warning
@@ -91,9 +80,10 @@ class KafkaSink::Impl {
   explicit Impl(KafkaSinkOptions options)
       : opt_(std::move(options)),
         router_(opt_.topic, opt_.topic_fallback),
-        want_k8s_(!router_.fixed() || opt_.key == config::KafkaKey::kPod ||
-                  opt_.key == config::KafkaKey::kContainer),
-        rng_(std::random_device{}()) {}
+        // Equal jitter: never close to zero, so a permanent failure (a
+        // missing topic, a rejected record) cannot spin.
+        backoff_(Backoff::Options{.initial = opt_.retry_initial, .max = opt_.retry_max,
+                                  .jitter = Backoff::Jitter::kEqual}) {}
 
   ~Impl() {
     stop();
@@ -349,6 +339,8 @@ class KafkaSink::Impl {
     close_producer();
   }
 
+  bool redelivers_internally() const { return opt_.redeliver_in_sink; }
+
   std::optional<std::string> unavailable_reason() const {
     std::lock_guard lock(state_mu_);
     if (brokers_down_) return "no Kafka broker reachable (" + brokers_down_detail_ + ")";
@@ -499,8 +491,12 @@ class KafkaSink::Impl {
       Tracked* t = produce_q_.front();
       while (t->has_more()) {
         const bool first_pass = t->next < t->batch->record_count();
-        const std::string_view record = first_pass ? t->batch->record(t->next) : t->redo[t->redo_next];
-        const Produced r = produce_one(*t, record);
+        // A record produced again is a view into the batch: find its index
+        // (and so its structure) from where it starts.
+        const size_t index =
+            first_pass ? t->next
+                       : t->batch->record_at(static_cast<size_t>(t->redo[t->redo_next].data() - t->batch->data().data()));
+        const Produced r = produce_one(*t, index);
         if (r == Produced::kQueueFull) return true;
         if (first_pass) ++t->next;
         else ++t->redo_next;
@@ -515,9 +511,9 @@ class KafkaSink::Impl {
     return false;
   }
 
-  Produced produce_one(Tracked& t, std::string_view record) {
-    RecordHead head;
-    (void)scan_record_head(record, head, want_k8s_);  // a surprise shape just means fewer fields
+  Produced produce_one(Tracked& t, size_t index) {
+    const std::string_view record = t.batch->record(index);
+    const RecordHead head = record_head(*t.batch, index);
     const std::string_view topic = router_.route(head);
     if (topic.empty()) {
       failed_message(t, record, "no topic for this record (its metadata does not fill LOGSHIP_KAFKA_TOPIC)",
@@ -643,8 +639,7 @@ class KafkaSink::Impl {
                  {"messages", static_cast<uint64_t>(t.failed.size())},
                  {"attempt", t.attempt},
                  {"retry_in_ms", static_cast<int64_t>(delay.count())},
-                 {"suppressed", failure_log_.suppressed}});
-      failure_log_.suppressed = 0;
+                 {"suppressed", failure_log_.take_suppressed()}});
     }
     t.redo = std::move(t.failed);
     t.failed.clear();
@@ -661,13 +656,7 @@ class KafkaSink::Impl {
     listener_->on_delivered(std::move(batch), status, error);
   }
 
-  std::chrono::milliseconds backoff(uint32_t attempt) {
-    // Doubling with "equal jitter": never close to zero, so a permanent
-    // failure (a missing topic, a rejected record) cannot spin.
-    const int64_t cap = std::min<int64_t>(opt_.retry_max.count(),
-                                          opt_.retry_initial.count() << std::min<uint32_t>(attempt - 1, 20));
-    return std::chrono::milliseconds(cap / 2 + std::uniform_int_distribution<int64_t>(0, cap / 2)(rng_));
-  }
+  std::chrono::milliseconds backoff(uint32_t attempt) { return backoff_.delay(attempt); }
 
   void promote_due(Clock::time_point now) {
     while (!waiting_.empty() && waiting_.begin()->first <= now) {
@@ -811,8 +800,7 @@ class KafkaSink::Impl {
     }
     if (error_log_.allow(now)) {
       log::warn(kLog, "Kafka client error", {{"error", std::string(rd_kafka_err2name(code)) + ": " + reason},
-                                            {"suppressed", error_log_.suppressed}});
-      error_log_.suppressed = 0;
+                                            {"suppressed", error_log_.take_suppressed()}});
     }
   }
 
@@ -843,7 +831,6 @@ class KafkaSink::Impl {
 
   KafkaSinkOptions opt_;
   TopicRouter router_;
-  const bool want_k8s_;  // the key or the topic needs the k8s metadata
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* main_q_ = nullptr;
   std::unordered_map<std::string, rd_kafka_topic_t*, StringHash, std::equal_to<>> topics_;
@@ -866,8 +853,8 @@ class KafkaSink::Impl {
   bool purged_ = false;
   bool reachable_ = false;
   std::string key_scratch_, release_scratch_, trace_scratch_;
-  std::mt19937_64 rng_;
-  RateLimit failure_log_;
+  Backoff backoff_;  ///< redelivery delays (follow mode)
+  LogLimiter failure_log_{kLogInterval};
 
   // Readiness and metrics, read from other threads.
   mutable std::mutex state_mu_;
@@ -883,8 +870,8 @@ class KafkaSink::Impl {
   std::map<std::string, uint64_t> delivery_errors_;
   std::map<std::string, uint64_t> client_errors_;
   ClientStats stats_;
-  RateLimit auth_log_;
-  RateLimit error_log_;
+  LogLimiter auth_log_{kLogInterval};
+  LogLimiter error_log_{kLogInterval};
   std::atomic<uint64_t> produced_msgs_{0};
   std::atomic<uint64_t> produced_bytes_{0};
   std::atomic<uint64_t> queue_msgs_{0};
@@ -910,6 +897,8 @@ Result<void> KafkaSink::start(DeliveryListener& listener) { return impl_->start(
 void KafkaSink::send(BatchPtr batch) { impl_->send(std::move(batch)); }
 void KafkaSink::stop() { impl_->stop(); }
 std::optional<std::string> KafkaSink::unavailable_reason() const { return impl_->unavailable_reason(); }
+
+bool KafkaSink::redelivers_internally() const { return impl_->redelivers_internally(); }
 void KafkaSink::collect_metrics(const std::function<void(const MetricSample&)>& emit) const {
   impl_->collect_metrics(emit);
 }

@@ -48,6 +48,10 @@ class KafkaSink final : public Sink {
   /// queue is purged), stops the producer thread, destroys the producer.
   void stop() override;
   [[nodiscard]] std::optional<std::string> unavailable_reason() const override;
+  /// True in follow mode (KafkaSinkOptions::redeliver_in_sink): librdkafka
+  /// retries transient errors without end and the sink produces failed
+  /// messages again itself; see README.md "Retries".
+  [[nodiscard]] bool redelivers_internally() const override;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const override;
 
   /// Test hook: makes librdkafka raise a fatal error, as the idempotent

@@ -4,25 +4,54 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/enrich/k8s_path.h"
+#include "tests/fakes/structured_batch.h"
+
+using logship::Batch;
+using logship::K8sShape;
+using logship::Record;
+using logship::RecordFields;
 using logship::enrich::RecordEncoder;
 using logship::enrich::SourceContext;
-using logship::framing::Frame;
 
 namespace {
 
 /// Encodes `payload` (padded) with the given frame fields.
+/// Also checks the structure the encoder stores in the batch against the
+/// structure derived from the bytes (tests/fakes/structured_batch.h), so sink
+/// tests built on the derivation see what production sees.
 std::string encode(RecordEncoder& enc, std::string payload, const SourceContext& src = {},
                    bool truncated = false, std::string ts = "2026-11-26T23:08:04.1Z",
-                   std::string stream = "stdout") {
+                   std::string stream = "stdout", bool partial = false) {
   const size_t n = payload.size();
   payload.append(logship::json::kPadding, ' ');
-  Frame f;
-  f.ts = ts;
-  f.stream = stream;
-  f.payload = std::string_view(payload.data(), n);
-  f.truncated = truncated;
-  std::string out;
-  enc.encode(f, src, out);
+  Record r;
+  r.ts = ts;
+  r.stream = stream;
+  r.payload = std::string_view(payload.data(), n);
+  r.truncated = truncated;
+  r.partial = partial;
+  Batch batch;
+  batch.data() = "x\n";  // a record before: offsets are relative to the record
+  batch.end_record();
+  enc.encode(r, src, batch);
+  REQUIRE(batch.record_count() == 2);
+  const std::string out(batch.record(1));
+  const RecordFields& got = batch.fields(1);
+  std::optional<K8sShape> shape;
+  const RecordFields want = logship::testing::derive_fields(out, shape);
+  CHECK(got.structured());
+  CHECK(got.ts == want.ts);
+  CHECK(got.stream == want.stream);
+  CHECK(got.release == want.release);
+  CHECK(got.trace_id == want.trace_id);
+  CHECK(got.span_id == want.span_id);
+  CHECK(got.k8s == want.k8s);
+  CHECK(got.log == want.log);
+  CHECK(got.flags == want.flags);
+  const K8sShape* got_shape = batch.k8s_shape(got);
+  CHECK((got_shape != nullptr) == shape.has_value());
+  if (got_shape != nullptr && shape) CHECK(*got_shape == *shape);
   return out;
 }
 
@@ -83,4 +112,53 @@ TEST_CASE("encoder: pod release per file; LOGSHIP_RELEASE overrides it", "[enric
   const std::string out = encode(global, "x", src);
   CHECK(out.find("\"release\":\"global\"") != std::string::npos);
   CHECK(out.find("from-pod") == std::string::npos);
+}
+
+TEST_CASE("encoder: partial flag after truncated", "[enrich]") {
+  RecordEncoder enc(std::nullopt);
+  CHECK(encode(enc, "x", {}, true, "", "", true) == R"({"log":"x","truncated":true,"partial":true})");
+  CHECK(encode(enc, "x", {}, false, "", "", true) == R"({"log":"x","partial":true})");
+}
+
+TEST_CASE("encoder: structure of records with k8s metadata from paths and the API", "[enrich]") {
+  RecordEncoder enc(std::nullopt);
+  auto meta = logship::enrich::parse_k8s_path(
+      "/var/log/pods/web_frontend-1_0f8e6a2c-1b2c-4d5e-8f90-123456789abc/nginx/0.log");
+  REQUIRE(meta);
+  logship::enrich::PodDetails details;
+  details.labels = {{"tricky", "} \" {"}};
+  SourceContext src;
+  src.k8s_member = logship::enrich::encode_k8s_member(*meta, &details);
+  src.release_member = logship::enrich::encode_release_member("r\"1");
+  // encode() compares the stored structure with the derived one.
+  const std::string out = encode(enc, R"({"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","a":1})", src);
+  CHECK(valid_json(out));
+  // A second source with another shape, then the first again: shapes are
+  // found per source, not reused across sources.
+  SourceContext other;
+  other.k8s_member = "\"k8s\":{\"pod\":\"p\",\"namespace\":\"n\"}";
+  encode(enc, "y", other);
+  encode(enc, "z", src);
+}
+
+TEST_CASE("encoder: a batch's k8s shapes are shared by runs of one source", "[enrich]") {
+  RecordEncoder enc(std::nullopt);
+  SourceContext a;
+  a.k8s_member = "\"k8s\":{\"namespace\":\"a\"}";
+  SourceContext b;
+  b.k8s_member = "\"k8s\":{\"namespace\":\"bb\"}";
+  Batch batch;
+  std::string payload = "x";
+  payload.append(logship::json::kPadding, ' ');
+  Record r;
+  r.payload = std::string_view(payload.data(), 1);
+  enc.encode(r, a, batch);
+  enc.encode(r, a, batch);
+  enc.encode(r, b, batch);
+  CHECK(batch.fields(0).k8s_shape == batch.fields(1).k8s_shape);
+  CHECK(batch.fields(2).k8s_shape != batch.fields(0).k8s_shape);
+  const K8sShape* s2 = batch.k8s_shape(batch.fields(2));
+  REQUIRE(s2 != nullptr);
+  CHECK(s2->namespace_name.in(batch.fields(2).k8s.in(batch.record(2))) == "bb");
+  CHECK(batch.memory_bytes() >= batch.data().size() + 3 * sizeof(RecordFields));
 }

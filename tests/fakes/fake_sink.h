@@ -2,10 +2,18 @@
 // A Sink for tests: records every delivered record, can fail the first N
 // deliveries with a chosen status, and can acknowledge from its own thread
 // after a delay (to exercise backpressure).
+//
+// It enforces the Sink contract that send() is never called concurrently
+// with itself: two overlapping send() calls abort the test binary (a Catch2
+// assertion is not safe from the pipeline's threads), naming the violation.
+// `send_hold` keeps each send() open a while so that overlaps are caught
+// even when the calls are short.
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -25,6 +33,9 @@ class FakeSink final : public Sink {
     DeliveryStatus fail_status = DeliveryStatus::kRetry;
     std::chrono::milliseconds delay{0};
     std::atomic<int> sends{0};
+    std::chrono::microseconds send_hold{0};  // time each send() stays open
+    bool abort_on_overlap = true;            // false: only count (to test the check itself)
+    std::atomic<int> overlapping_sends{0};
   };
 
   explicit FakeSink(Shared& shared) : s_(shared) {}
@@ -39,12 +50,21 @@ class FakeSink final : public Sink {
   }
 
   void send(BatchPtr batch) override {
+    if (in_send_.exchange(true)) {
+      s_.overlapping_sends.fetch_add(1);
+      if (s_.abort_on_overlap) {
+        std::fprintf(stderr, "FakeSink: send() called while another send() is running (Sink contract)\n");
+        std::abort();
+      }
+    }
+    if (s_.send_hold.count() > 0) std::this_thread::sleep_for(s_.send_hold);
     s_.sends.fetch_add(1);
     {
       std::lock_guard lock(mu_);
       queue_.push_back(std::move(batch));
     }
     cv_.notify_one();
+    in_send_.store(false);
   }
 
   void stop() override {
@@ -83,6 +103,7 @@ class FakeSink final : public Sink {
   }
 
   Shared& s_;
+  std::atomic<bool> in_send_{false};
   DeliveryListener* listener_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;

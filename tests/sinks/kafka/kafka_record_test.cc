@@ -1,5 +1,6 @@
-// Tests for sinks/kafka/kafka_record: the record-head scan, JSON string
-// decoding, message keys and topic routing; plus the statistics parser.
+// Tests for sinks/kafka/kafka_record: the record head read from the batch's
+// record structure, JSON string decoding, message keys and topic routing;
+// plus the statistics parser.
 
 #include "sinks/kafka/kafka_record.h"
 
@@ -11,6 +12,7 @@
 #include "agent/enrich/record_encoder.h"
 #include "parsers/json/payload_parser.h"
 #include "sinks/kafka/kafka_stats.h"
+#include "tests/fakes/structured_batch.h"
 
 using namespace logship;
 using namespace logship::sinks::kafka;
@@ -30,22 +32,38 @@ std::vector<TopicPart> topic_parts(const std::string& text) {
   return *parts;
 }
 
+/// One record in a batch and its head as the sink reads it (views into the
+/// batch, which is heap-held so the views survive moves).
+struct Head {
+  std::unique_ptr<Batch> batch = std::make_unique<Batch>();
+  RecordHead head;
+};
+
 /// Encodes one record exactly as the pipeline does.
-std::string encode(const std::optional<std::string>& release, const std::string& path, const std::string& payload,
-                   bool truncated = false) {
+Head encode(const std::optional<std::string>& release, const std::string& path, const std::string& payload,
+            bool truncated = false) {
   enrich::RecordEncoder encoder(release);
   enrich::SourceContext source;
   if (auto meta = enrich::parse_k8s_path(path)) source.k8s_member = enrich::encode_k8s_member(*meta);
   std::string padded = payload;
   padded.append(json::kPadding, '\0');
-  framing::Frame frame;
-  frame.ts = "2026-11-26T23:08:04.123456789Z";
-  frame.stream = "stdout";
-  frame.payload = std::string_view(padded.data(), payload.size());
-  frame.truncated = truncated;
-  std::string out;
-  encoder.encode(frame, source, out);
-  return out;
+  Record record;
+  record.ts = "2026-11-26T23:08:04.123456789Z";
+  record.stream = "stdout";
+  record.payload = std::string_view(padded.data(), payload.size());
+  record.truncated = truncated;
+  Head h;
+  encoder.encode(record, source, *h.batch);
+  h.head = record_head(*h.batch, 0);
+  return h;
+}
+
+/// A hand-written record with the structure the encoder would store.
+Head derived(std::string_view record) {
+  Head h;
+  testing::add_record(*h.batch, record);
+  h.head = record_head(*h.batch, 0);
+  return h;
 }
 
 const std::string kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -56,61 +74,54 @@ const std::string kContainersPath =
 
 TEST_CASE("kafka record head: records from the real encoder", "[sinks][kafka]") {
   SECTION("every member logship writes") {
-    const std::string rec = encode("checkout@1.4.2", kContainersPath,
+    const Head rec = encode("checkout@1.4.2", kContainersPath,
                                    R"({"msg":"hi","trace_id":")" + kTrace + R"(","span_id":"00f067aa0ba902b7"})");
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h));
+    const RecordHead& h = rec.head;
     CHECK(decoded(h.release) == "checkout@1.4.2");
     CHECK(decoded(h.trace_id) == kTrace);
     CHECK(decoded(h.namespace_name) == "shop");
     CHECK(decoded(h.pod) == "checkout-7d9f8b6c5-x2x9q");
     CHECK(decoded(h.container) == "app");
   }
-  SECTION("without a use for k8s the scan stops before it") {
-    const std::string rec = encode("r1", kContainersPath, R"({"traceId":")" + kTrace + R"("})");
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h, /*want_k8s=*/false));
+  SECTION("an id lifted from traceId") {
+    const Head rec = encode("r1", kContainersPath, R"({"traceId":")" + kTrace + R"("})");
+    const RecordHead& h = rec.head;
     CHECK(decoded(h.release) == "r1");
     CHECK(decoded(h.trace_id) == kTrace);
-    CHECK_FALSE(h.namespace_name.present);
   }
   SECTION("escaped quotes and backslashes inside strings") {
-    RecordHead h;
-    REQUIRE(scan_record_head(R"({"release":"a\"b\\","trace_id":"\\\"","log":1})", h));
+    const Head rec = derived(R"({"release":"a\"b\\","trace_id":"\\\"","log":1})");
+    const RecordHead& h = rec.head;
     CHECK(decoded(h.release) == "a\"b\\");
     CHECK(decoded(h.trace_id) == "\\\"");
   }
   SECTION("nothing optional") {
-    const std::string rec = encode(std::nullopt, "/tmp/plain.log", "just text");
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h));
+    const Head rec = encode(std::nullopt, "/tmp/plain.log", "just text");
+    const RecordHead& h = rec.head;
     CHECK_FALSE(h.release.present);
     CHECK_FALSE(h.trace_id.present);
     CHECK_FALSE(h.namespace_name.present);
     CHECK_FALSE(h.pod.present);
   }
-  SECTION("the scan stops at log: look-alike members inside it are not read") {
-    const std::string rec = encode(std::nullopt, "/tmp/x.log",
+  SECTION("look-alike members inside log are not read") {
+    const Head rec = encode(std::nullopt, "/tmp/x.log",
                                    R"({"release":"fake","k8s":{"namespace":"evil"},"trace_id":"nope"})");
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h));
+    const RecordHead& h = rec.head;
     CHECK_FALSE(h.release.present);
     CHECK_FALSE(h.namespace_name.present);
     CHECK_FALSE(h.trace_id.present);  // the id is not a valid trace id, so logship did not lift it
   }
   SECTION("pods/ layout and truncated records") {
-    const std::string rec = encode("r", "/var/log/pods/web_frontend-1_0f8e6a2c-1b2c-4d5e-8f90-123456789abc/nginx/0.log",
+    const Head rec = encode("r", "/var/log/pods/web_frontend-1_0f8e6a2c-1b2c-4d5e-8f90-123456789abc/nginx/0.log",
                                    std::string(100, 'x'), /*truncated=*/true);
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h));
+    const RecordHead& h = rec.head;
     CHECK(decoded(h.namespace_name) == "web");
     CHECK(decoded(h.pod) == "frontend-1");
     CHECK(decoded(h.container) == "nginx");
   }
   SECTION("an escaped release is decoded for the header") {
-    const std::string rec = encode("say \"hi\"\\ \xc3\xa9\t", "/tmp/x.log", "x");
-    RecordHead h;
-    REQUIRE(scan_record_head(rec, h));
+    const Head rec = encode("say \"hi\"\\ \xc3\xa9\t", "/tmp/x.log", "x");
+    const RecordHead& h = rec.head;
     CHECK(h.release.escaped);
     CHECK(decoded(h.release) == "say \"hi\"\\ \xc3\xa9\t");
   }
@@ -128,30 +139,21 @@ TEST_CASE("kafka record head: API pod details in k8s (labels, annotations)", "[s
   details.annotations = {{"a/b", "{\"json\":[1,2]}"}};
   const std::string record =
       "{\"ts\":\"t\"," + enrich::encode_k8s_member(meta, &details) + ",\"log\":{\"pod\":\"not this\"}}";
-  RecordHead h;
-  REQUIRE(scan_record_head(record, h));
+  const Head rec = derived(record);
+  const RecordHead& h = rec.head;
   CHECK(decoded(h.namespace_name) == "shop");
   CHECK(decoded(h.pod) == "checkout-1");
   CHECK(decoded(h.container) == "app");
 }
 
-TEST_CASE("kafka record head: odd input never reads past the record", "[sinks][kafka]") {
-  RecordHead h;
-  CHECK_FALSE(scan_record_head("", h));
-  CHECK_FALSE(scan_record_head("[1,2]", h));
-  CHECK_FALSE(scan_record_head("{", h));
-  CHECK_FALSE(scan_record_head(R"({"ts":"unterminated)", h));
-  CHECK_FALSE(scan_record_head(R"({"ts":"a\)", h));  // escape at the very end
-  CHECK_FALSE(scan_record_head(R"({"k8s":{"pod":"p")", h));
-  CHECK(decoded(h.pod) == "p");  // what was found before the surprise is kept
-  // Members of other kinds before "log" are skipped, strings in them too.
-  CHECK(scan_record_head(R"({"n":5,"a":[1,{"x":"}"}],"b":true,"trace_id":"t","log":1})", h));
-  CHECK(decoded(h.trace_id) == "t");
-  CHECK_FALSE(scan_record_head(R"({"a":[1,2)", h));
-  CHECK_FALSE(scan_record_head(R"({"a":)", h));
-  CHECK(scan_record_head(R"({ "release" : "r" , "log" : 1 })", h));  // whitespace is tolerated
-  CHECK(decoded(h.release) == "r");
-  CHECK(scan_record_head(R"({"k8s":{},"log":1})", h));
+TEST_CASE("kafka record head: a record without structure has an empty head", "[sinks][kafka]") {
+  Batch b;
+  b.data() += R"({"release":"r","trace_id":"t","k8s":{"namespace":"n","pod":"p"},"log":1})";
+  b.end_record();  // no structure: nothing is guessed from the bytes
+  const RecordHead h = record_head(b, 0);
+  CHECK_FALSE(h.release.present);
+  CHECK_FALSE(h.trace_id.present);
+  CHECK_FALSE(h.namespace_name.present);
 }
 
 TEST_CASE("kafka: JSON string decoding", "[sinks][kafka]") {
@@ -171,31 +173,27 @@ TEST_CASE("kafka: JSON string decoding", "[sinks][kafka]") {
 }
 
 TEST_CASE("kafka: message keys", "[sinks][kafka]") {
-  RecordHead h;
-  // The head holds views into the record: it must outlive them.
-  const std::string rec = encode("r", kContainersPath, R"({"traceId":")" + kTrace + R"("})");
-  REQUIRE(scan_record_head(rec, h));
+  // The head holds views into the batch: it must outlive them.
+  const Head rec = encode("r", kContainersPath, R"({"traceId":")" + kTrace + R"("})");
+  const RecordHead& h = rec.head;
   std::string scratch;
   CHECK_FALSE(message_key(KafkaKey::kNone, h, scratch));
   CHECK(*message_key(KafkaKey::kTraceId, h, scratch) == kTrace);
   CHECK(std::string(*message_key(KafkaKey::kPod, h, scratch)) == "shop/checkout-7d9f8b6c5-x2x9q");
   CHECK(std::string(*message_key(KafkaKey::kContainer, h, scratch)) == "shop/checkout-7d9f8b6c5-x2x9q/app");
 
-  RecordHead bare;
-  const std::string bare_rec = encode(std::nullopt, "/tmp/x.log", "text");
-  REQUIRE(scan_record_head(bare_rec, bare));
+  const Head bare_rec = encode(std::nullopt, "/tmp/x.log", "text");
+  const RecordHead& bare = bare_rec.head;
   for (auto mode : {KafkaKey::kTraceId, KafkaKey::kPod, KafkaKey::kContainer}) {
     CHECK_FALSE(message_key(mode, bare, scratch));  // no key: the sticky partitioner spreads them
   }
 }
 
 TEST_CASE("kafka: topic routing", "[sinks][kafka]") {
-  RecordHead k8s;
-  const std::string k8s_rec = encode(std::nullopt, kContainersPath, "x");
-  REQUIRE(scan_record_head(k8s_rec, k8s));
-  RecordHead bare;
-  const std::string bare_rec = encode(std::nullopt, "/tmp/x.log", "x");
-  REQUIRE(scan_record_head(bare_rec, bare));
+  const Head k8s_rec = encode(std::nullopt, kContainersPath, "x");
+  const RecordHead& k8s = k8s_rec.head;
+  const Head bare_rec = encode(std::nullopt, "/tmp/x.log", "x");
+  const RecordHead& bare = bare_rec.head;
 
   SECTION("a fixed topic") {
     TopicRouter r(topic_parts("logs"), std::nullopt);
@@ -210,16 +208,16 @@ TEST_CASE("kafka: topic routing", "[sinks][kafka]") {
     CHECK(r.route(bare) == "logs.other");
   }
   SECTION("a filled-in name Kafka would reject goes to the fallback") {
-    RecordHead odd;
-    REQUIRE(scan_record_head(R"({"k8s":{"namespace":"a b","pod":"p","container":"c"},"log":1})", odd));
+    const Head odd_rec = derived(R"({"k8s":{"namespace":"a b","pod":"p","container":"c"},"log":1})");
+    const RecordHead& odd = odd_rec.head;
     TopicRouter r(topic_parts("{namespace}"), "fb");
     CHECK(r.route(odd) == "fb");
-    RecordHead empty_ns;
-    REQUIRE(scan_record_head(R"({"k8s":{"namespace":"","pod":"p"},"log":1})", empty_ns));
+    const Head empty_ns_rec = derived(R"({"k8s":{"namespace":"","pod":"p"},"log":1})");
+    const RecordHead& empty_ns = empty_ns_rec.head;
     CHECK(r.route(empty_ns) == "fb");
     TopicRouter long_name(topic_parts(std::string(240, 'x') + "{pod}"), "fb");
-    RecordHead long_pod;
-    REQUIRE(scan_record_head(R"({"k8s":{"pod":"0123456789"},"log":1})", long_pod));
+    const Head long_pod_rec = derived(R"({"k8s":{"pod":"0123456789"},"log":1})");
+    const RecordHead& long_pod = long_pod_rec.head;
     CHECK(long_name.route(long_pod) == "fb");  // 250 characters: over Kafka's 249
   }
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/structured_batch.h"
+
 using namespace logship;
 using namespace logship::sinks::http;
 namespace dom = simdjson::dom;
@@ -22,14 +24,8 @@ const std::string kRecC =
     R"({"ts":"2026-11-26T13:08:05Z","stream":"stdout","k8s":{"namespace":"ops","pod":"db-0","container":"pg",)"
     R"("container_id":"abc"},"log":{"severity":"error","msg":"x"}})";
 
-Batch make_batch(const std::vector<std::string>& records) {
-  Batch b;
-  for (const auto& r : records) {
-    b.data() += r;
-    b.end_record();
-  }
-  return b;
-}
+/// A batch with the structure the encoder would have stored.
+Batch make_batch(const std::vector<std::string>& records) { return testing::structured_batch(records); }
 
 std::string encode(HttpFormat f, const Batch& b, std::string index = "logs-{namespace}-%Y.%m.%d") {
   Encoder e(f, std::move(index));
@@ -241,4 +237,41 @@ TEST_CASE("otlp: resources, records, ids, severity, body as AnyValue", "[http][f
   dom::element r3 = rls.at(3);
   CHECK(dom::array(r3["resource"]["attributes"]).size() == 0);
   CHECK(std::string_view(r3["scopeLogs"].at(0)["logRecords"].at(0)["body"]["stringValue"]) == "not json at all");
+}
+
+TEST_CASE("formats: escaped parts are carried as the same JSON text", "[http][formats]") {
+  // Parts with JSON escapes (a quote, a backslash, a control character):
+  // the formats copy their escaped text, which must read back as the text.
+  const std::string rec =
+      R"({"ts":"2026-11-26T13:08:05Z","stream":"std\"out","k8s":{"namespace":"n\\s","pod":"p\"1","container":"c\n"},)"
+      R"("log":"x"})";
+  Batch b = make_batch({rec});
+  dom::parser parser;
+  {
+    const std::string body = encode(HttpFormat::kLoki, b);
+    dom::element root = parser.parse(body);
+    dom::element labels = root["streams"].at(0)["stream"];
+    CHECK(std::string_view(labels["namespace"]) == "n\\s");
+    CHECK(std::string_view(labels["pod"]) == "p\"1");
+    CHECK(std::string_view(labels["container"]) == "c\n");
+    CHECK(std::string_view(labels["stream"]) == "std\"out");
+  }
+  {
+    const std::string body = encode(HttpFormat::kSplunkHec, b);
+    dom::element e = parser.parse(body.substr(0, body.size() - 1));
+    CHECK(std::string_view(e["source"]) == "n\\s/p\"1/c\n");
+    CHECK(std::string_view(e["fields"]["pod"]) == "p\"1");
+  }
+  {
+    const std::string body = encode(HttpFormat::kElasticsearch, b, "logs-{namespace}");
+    const std::string action = body.substr(0, body.find('\n'));
+    dom::element a = parser.parse(action);
+    CHECK(std::string_view(a["create"]["_index"]) == "logs-n\\s");
+  }
+  {
+    const std::string body = encode(HttpFormat::kOtlp, b);
+    dom::element root = parser.parse(body);
+    dom::element attrs = root["resourceLogs"].at(0)["resource"]["attributes"];
+    CHECK(std::string_view(attrs.at(1)["value"]["stringValue"]) == "p\"1");
+  }
 }

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/structured_batch.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -90,9 +92,8 @@ BatchPtr make_batch(uint64_t seq, size_t records, const std::string& tag = "r") 
   auto b = std::make_unique<Batch>();
   b->seq = seq;
   for (size_t i = 0; i < records; ++i) {
-    b->data() += R"({"ts":"2026-11-26T23:08:04Z","stream":"stdout","release":"v1","log":{"tag":")" + tag +
-                 R"(","i":)" + std::to_string(i) + "}}";
-    b->end_record();
+    testing::add_record(*b, R"({"ts":"2026-11-26T23:08:04Z","stream":"stdout","release":"v1","log":{"tag":")" + tag +
+                                R"(","i":)" + std::to_string(i) + "}}");
   }
   return b;
 }
@@ -181,6 +182,7 @@ TEST_CASE("kafka sink: a batch larger than librdkafka's queue is produced as spa
 TEST_CASE("kafka sink: failed messages are produced again in follow mode", "[sinks][kafka]") {
   MockCluster mock;
   auto sink = make_sink(options_for(mock.bootstraps()));
+  CHECK(sink->redelivers_internally());  // a declared capability, not a hidden mode
   Listener l;
   REQUIRE(sink->start(l));
   sink->send(make_batch(0, 10));  // warm up: metadata, producer id
@@ -203,6 +205,7 @@ TEST_CASE("kafka sink: in oneshot mode a failed batch goes back to the pipeline"
   auto o = options_for(mock.bootstraps());
   o.redeliver_in_sink = false;
   auto sink = make_sink(std::move(o));
+  CHECK_FALSE(sink->redelivers_internally());
   Listener l;
   REQUIRE(sink->start(l));
   sink->send(make_batch(0, 10));
