@@ -20,3 +20,82 @@ void append_rfc3339_nano(std::string& out, std::chrono::system_clock::time_point
 }
 
 }  // namespace logship
+
+namespace logship {
+namespace {
+
+bool two_digits(std::string_view s, size_t at, int& out) {
+  if (at + 2 > s.size()) return false;
+  const char a = s[at], b = s[at + 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return false;
+  out = (a - '0') * 10 + (b - '0');
+  return true;
+}
+
+}  // namespace
+
+std::optional<Rfc3339Time> parse_rfc3339(std::string_view ts) {
+  int y1, y2, mo, d, h, mi, s;
+  if (ts.size() < 20 || !two_digits(ts, 0, y1) || !two_digits(ts, 2, y2) || ts[4] != '-' ||
+      !two_digits(ts, 5, mo) || ts[7] != '-' || !two_digits(ts, 8, d) ||
+      (ts[10] != 'T' && ts[10] != 't' && ts[10] != ' ') || !two_digits(ts, 11, h) || ts[13] != ':' ||
+      !two_digits(ts, 14, mi) || ts[16] != ':' || !two_digits(ts, 17, s)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  size_t pos = 19;
+  uint32_t frac = 0;
+  if (ts[pos] == '.') {
+    ++pos;
+    int n = 0;
+    while (pos < ts.size() && ts[pos] >= '0' && ts[pos] <= '9') {
+      if (n < 9) {
+        frac = frac * 10 + static_cast<uint32_t>(ts[pos] - '0');
+        ++n;
+      }
+      ++pos;
+    }
+    if (n == 0) return std::nullopt;
+    for (; n < 9; ++n) frac *= 10;
+  }
+  if (pos >= ts.size()) return std::nullopt;
+  int64_t offset_s = 0;
+  if (ts[pos] == 'Z' || ts[pos] == 'z') {
+    ++pos;
+  } else if (ts[pos] == '+' || ts[pos] == '-') {
+    int oh, om;
+    if (!two_digits(ts, pos + 1, oh) || pos + 3 >= ts.size() || ts[pos + 3] != ':' || !two_digits(ts, pos + 4, om) ||
+        oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_s = (oh * 3600 + om * 60) * (ts[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != ts.size()) return std::nullopt;
+  // POSIX time has no leap second: 23:59:60 counts as 23:59:59.
+  struct tm tm{};
+  tm.tm_year = y1 * 100 + y2 - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s > 59 ? 59 : s;
+  const time_t secs = timegm(&tm);
+  // Day 31 of a 30-day month (or Feb 30) is invalid, not "the next day".
+  if (tm.tm_mday != d) return std::nullopt;
+  return Rfc3339Time{static_cast<int64_t>(secs) - offset_s, frac};
+}
+
+void append_rfc3339_utc(std::string& out, Rfc3339Time t) {
+  const time_t secs = static_cast<time_t>(t.unix_seconds);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[48];
+  const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, t.nanos % 1000000000u);
+  out.append(buf, static_cast<size_t>(n));
+}
+
+}  // namespace logship
