@@ -74,18 +74,27 @@ std::optional<Rfc3339Time> parse_rfc3339(std::string_view ts) {
     return std::nullopt;
   }
   if (pos != ts.size()) return std::nullopt;
+  // Lines of a file share their date: remember the last date's first second
+  // (timegm costs more than the rest of the parse).
+  struct DateCache {
+    int year = -1, month = 0, day = 0;
+    int64_t midnight = 0;
+  };
+  thread_local DateCache cache;
+  const int year = y1 * 100 + y2;
+  if (year != cache.year || mo != cache.month || d != cache.day) {
+    struct tm tm{};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    const time_t midnight = timegm(&tm);
+    // Day 31 of a 30-day month (or Feb 30) is invalid, not "the next day".
+    if (tm.tm_mday != d) return std::nullopt;
+    cache = {year, mo, d, static_cast<int64_t>(midnight)};
+  }
   // POSIX time has no leap second: 23:59:60 counts as 23:59:59.
-  struct tm tm{};
-  tm.tm_year = y1 * 100 + y2 - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s > 59 ? 59 : s;
-  const time_t secs = timegm(&tm);
-  // Day 31 of a 30-day month (or Feb 30) is invalid, not "the next day".
-  if (tm.tm_mday != d) return std::nullopt;
-  return Rfc3339Time{static_cast<int64_t>(secs) - offset_s, frac};
+  const int64_t secs = cache.midnight + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
+  return Rfc3339Time{secs - offset_s, frac};
 }
 
 void append_rfc3339_utc(std::string& out, Rfc3339Time t) {
