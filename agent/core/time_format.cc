@@ -1,6 +1,7 @@
 #include "agent/core/time_format.h"
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace logship {
@@ -35,28 +36,39 @@ bool two_digits(std::string_view s, size_t at, int& out) {
 }  // namespace
 
 std::optional<Rfc3339Time> parse_rfc3339(std::string_view ts) {
-  int y1, y2, mo, d, h, mi, s;
-  if (ts.size() < 20 || !two_digits(ts, 0, y1) || !two_digits(ts, 2, y2) || ts[4] != '-' ||
-      !two_digits(ts, 5, mo) || ts[7] != '-' || !two_digits(ts, 8, d) ||
-      (ts[10] != 'T' && ts[10] != 't' && ts[10] != ' ') || !two_digits(ts, 11, h) || ts[13] != ':' ||
-      !two_digits(ts, 14, mi) || ts[16] != ':' || !two_digits(ts, 17, s)) {
+  // Lines of a file share their date: remember the last valid date's text
+  // and first second (the date's checks and timegm cost more than the rest).
+  struct DateCache {
+    bool valid = false;
+    char text[10] = {};
+    int64_t midnight = 0;
+  };
+  thread_local DateCache cache;
+  int y1 = 0, y2 = 0, mo = 0, d = 0, h, mi, s;
+  if (ts.size() < 20 || (ts[10] != 'T' && ts[10] != 't' && ts[10] != ' ') || !two_digits(ts, 11, h) ||
+      ts[13] != ':' || !two_digits(ts, 14, mi) || ts[16] != ':' || !two_digits(ts, 17, s) || h > 23 || mi > 59 ||
+      s > 60) {
     return std::nullopt;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  const bool same_date = cache.valid && std::memcmp(ts.data(), cache.text, 10) == 0;
+  if (!same_date && (!two_digits(ts, 0, y1) || !two_digits(ts, 2, y2) || ts[4] != '-' || !two_digits(ts, 5, mo) ||
+                     ts[7] != '-' || !two_digits(ts, 8, d))) {
+    return std::nullopt;
+  }
   size_t pos = 19;
   uint32_t frac = 0;
   if (ts[pos] == '.') {
     ++pos;
-    int n = 0;
-    while (pos < ts.size() && ts[pos] >= '0' && ts[pos] <= '9') {
-      if (n < 9) {
-        frac = frac * 10 + static_cast<uint32_t>(ts[pos] - '0');
-        ++n;
-      }
-      ++pos;
-    }
+    const size_t first = pos;
+    while (pos < ts.size() && ts[pos] >= '0' && ts[pos] <= '9') ++pos;
+    const size_t n = pos - first;
     if (n == 0) return std::nullopt;
-    for (; n < 9; ++n) frac *= 10;
+    // Digits past the ninth (below a nanosecond) are dropped.
+    const size_t used = n < 9 ? n : 9;
+    for (size_t i = 0; i < used; ++i) frac = frac * 10 + static_cast<uint32_t>(ts[first + i] - '0');
+    static constexpr uint32_t kScale[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                            10000,      1000,      100,      10,      1};
+    frac *= kScale[used];
   }
   if (pos >= ts.size()) return std::nullopt;
   int64_t offset_s = 0;
@@ -74,23 +86,18 @@ std::optional<Rfc3339Time> parse_rfc3339(std::string_view ts) {
     return std::nullopt;
   }
   if (pos != ts.size()) return std::nullopt;
-  // Lines of a file share their date: remember the last date's first second
-  // (timegm costs more than the rest of the parse).
-  struct DateCache {
-    int year = -1, month = 0, day = 0;
-    int64_t midnight = 0;
-  };
-  thread_local DateCache cache;
-  const int year = y1 * 100 + y2;
-  if (year != cache.year || mo != cache.month || d != cache.day) {
+  if (!same_date) {
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
     struct tm tm{};
-    tm.tm_year = year - 1900;
+    tm.tm_year = y1 * 100 + y2 - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
     const time_t midnight = timegm(&tm);
     // Day 31 of a 30-day month (or Feb 30) is invalid, not "the next day".
     if (tm.tm_mday != d) return std::nullopt;
-    cache = {year, mo, d, static_cast<int64_t>(midnight)};
+    std::memcpy(cache.text, ts.data(), 10);
+    cache.valid = true;
+    cache.midnight = static_cast<int64_t>(midnight);
   }
   // POSIX time has no leap second: 23:59:60 counts as 23:59:59.
   const int64_t secs = cache.midnight + h * 3600 + mi * 60 + (s > 59 ? 59 : s);
