@@ -28,8 +28,16 @@ namespace {
 
 #ifndef FRAMING_BENCH_NO_MULTILINE
 struct Sink final : RecordEmitter {
-  void emit(const Record& r) override { bytes += r.payload.size(); ++records; }
-  size_t bytes = 0, records = 0;
+  void emit(const Record& r) override {
+    bytes += r.payload.size();
+    ++records;
+    // A few joined records on stderr, to eyeball false merges on the corpus.
+    if (r.payload.find('\n') != std::string_view::npos && shown < 4) {
+      ++shown;
+      std::fprintf(stderr, "--- joined record:\n%.*s\n", static_cast<int>(r.payload.size()), r.payload.data());
+    }
+  }
+  size_t bytes = 0, records = 0, shown = 0;
 };
 #endif
 
@@ -97,7 +105,8 @@ int main(int argc, char** argv) {
 #ifndef FRAMING_BENCH_NO_MULTILINE
     processors::MultilineOptions o;
     o.langs = processors::kAllLangs;
-    processors::MultilineProcessor proc(o, nullptr);
+    auto stats = std::make_shared<processors::MultilineStats>();
+    processors::MultilineProcessor proc(o, stats);
     if (multiline) h.multiline = &proc;
 #else
     (void)multiline;
@@ -109,6 +118,13 @@ int main(int argc, char** argv) {
     if (multiline) proc.flush(FlushReason::kEndOfFile, h.sink);
 #endif
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+#ifndef FRAMING_BENCH_NO_MULTILINE
+    if (multiline && r == 0) {
+      std::fprintf(stderr, "multiline: %zu records out, %llu groups joined, %llu lines joined\n", h.sink.records,
+                   static_cast<unsigned long long>(stats->groups_joined.load()),
+                   static_cast<unsigned long long>(stats->lines_joined.load()));
+    }
+#endif
     best = std::min(best, s);
     frames = h.frames;
   }
