@@ -51,6 +51,10 @@ class LineFramer final : public Framer {
         shaper_(o.timestamp_format) {}
 
   void on_line(const Line& line, FrameHandler& handler) override {
+    // Partials that waited too long go first, even if the caller only calls
+    // expire() when the file is idle: a busy other stream does not keep
+    // them (and the checkpoint) waiting.
+    if (pending_ > 0) expire(now(), line.begin, handler);
     if (mode_ == Format::kRaw) {
       // Forced raw keeps its meaning: every line a record, empty ones too.
       last_ = Format::kRaw;
@@ -169,11 +173,12 @@ class LineFramer final : public Framer {
         return true;
       case DockerVerdict::kNotJson:
       case DockerVerdict::kNoLog:
-        // Auto: an application's own JSON line, plain text.
+      case DockerVerdict::kBadEnvelope:
+        // Auto: without a string log and a stream it is an application's
+        // own JSON line (which may well have a "log" key): plain text.
         if (mode_ == Format::kAuto) return false;
         reason = MalformedReason::kBadEnvelope;
         break;
-      case DockerVerdict::kBadEnvelope: reason = MalformedReason::kBadEnvelope; break;
       case DockerVerdict::kBadTimestamp: reason = MalformedReason::kBadTimestamp; break;
     }
     note(MalformedFormat::kDocker, reason, line.begin);
@@ -199,12 +204,15 @@ class LineFramer final : public Framer {
       handler.on_frame(f);
       return;
     }
-    if (!join.active) join.start(line.begin, ts, attrs);
+    if (!join.active) {
+      join.start(line.begin, ts, attrs);
+      ++pending_;
+    }
     join.append(chunk, line.cut, max_);
     if (!partial) {
       emit_join(slot, line.end, false, handler);
     } else {
-      join.last = clock_ ? clock_() : std::chrono::steady_clock::now();
+      join.last = now();
     }
   }
 
@@ -217,6 +225,7 @@ class LineFramer final : public Framer {
     f.partial = unfinished;
     f.attrs = join.attrs;
     f.payload = join.finish();
+    --pending_;
     f.commit_offset = safe_offset(end);
     handler.on_frame(f);
     // Thousands of followed files may each have joined one big record once;
@@ -237,6 +246,8 @@ class LineFramer final : public Framer {
     handler.on_frame(f);
   }
 
+  SteadyTime now() const { return clock_ ? clock_() : std::chrono::steady_clock::now(); }
+
   const PartialJoin* oldest() const {
     const PartialJoin* best = nullptr;
     for (const PartialJoin& j : joins_) {
@@ -247,10 +258,13 @@ class LineFramer final : public Framer {
 
   void note(MalformedFormat f, MalformedReason r, uint64_t offset) {
     counters_->add(f, r);
-    // The file and offset only: never the line's content.
-    log::debug("framing", "odd input line",
-               {{"path", path_}, {"offset", offset}, {"format", malformed_format_name(f)},
-                {"reason", malformed_reason_name(r)}});
+    // The file and offset only: never the line's content. Checked first so
+    // a file full of odd lines builds no log fields at info level.
+    if (log::enabled(log::Level::kDebug)) {
+      log::debug("framing", "odd input line",
+                 {{"path", path_}, {"offset", offset}, {"format", malformed_format_name(f)},
+                  {"reason", malformed_reason_name(r)}});
+    }
   }
 
   const Format mode_;
@@ -266,6 +280,7 @@ class LineFramer final : public Framer {
   std::string read_time_;
   Format last_ = Format::kAuto;
   bool seen_container_ = false;
+  size_t pending_ = 0;  // active joins
 };
 
 }  // namespace

@@ -290,3 +290,28 @@ TEST_CASE("counters are shared between framers and listed by label", "[framing][
   });
   CHECK(seen == 1);
 }
+
+TEST_CASE("an expired partial ships before the next line even without expire()", "[framing][fidelity]") {
+  Fixture x(Format::kCri);
+  const std::string p = cri("stdout", "P", "waiting");
+  feed(*x.framer, x.h, p, false);
+  x.now += std::chrono::milliseconds(6000);
+  const std::string other = cri("stderr", "F", "busy");
+  const std::string padded = other + std::string(64, '\0');
+  x.framer->on_line({std::string_view(padded.data(), other.size() - 1), p.size(), p.size() + other.size()}, x.h);
+  REQUIRE(x.h.frames.size() == 2);
+  CHECK(x.h.frames[0].payload == "waiting");
+  CHECK(x.h.frames[0].partial);
+  CHECK(x.h.frames[0].commit_offset == p.size());
+  CHECK(x.h.frames[1].payload == "busy");
+  CHECK(x.h.frames[1].commit_offset == p.size() + other.size());
+}
+
+TEST_CASE("auto: an application's JSON with a log key but no stream is plain text", "[framing][fidelity]") {
+  Fixture x(Format::kAuto);
+  feed(*x.framer, x.h, "{\"log\":\"started\",\"level\":\"info\"}\n");
+  REQUIRE(x.h.frames.size() == 1);
+  CHECK(x.h.frames[0].payload == "{\"log\":\"started\",\"level\":\"info\"}");
+  CHECK(x.h.frames[0].stream == "stdout");
+  x.counters.for_each([](std::string_view, std::string_view, uint64_t) { FAIL("nothing should be counted"); });
+}

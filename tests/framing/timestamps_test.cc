@@ -32,6 +32,22 @@ TEST_CASE("RFC 3339: valid shapes normalise to UTC with 9 digits", "[framing][ti
   CHECK(t->nanos == 500000000);
 }
 
+TEST_CASE("RFC 3339: every fraction length", "[framing][time]") {
+  const std::string digits = "123456789012";
+  for (size_t n = 1; n <= digits.size(); ++n) {
+    const auto t = parse_rfc3339("2026-11-26T23:08:04." + digits.substr(0, n) + "Z");
+    INFO(n);
+    REQUIRE(t);
+    std::string want = digits.substr(0, n < 9 ? n : 9);
+    want.append(9 - want.size(), '0');
+    CHECK(t->nanos == std::stoul(want));
+  }
+  CHECK(parse_rfc3339("2026-11-26T23:08:04.000000000Z")->nanos == 0);
+  CHECK(parse_rfc3339("2026-11-26T23:08:04.999999999+01:00")->nanos == 999999999);
+  CHECK_FALSE(parse_rfc3339("2026-11-26T23:08:04.1234a678Z"));
+  CHECK_FALSE(parse_rfc3339("2026-11-26T23:08:04.12345678"));
+}
+
 TEST_CASE("RFC 3339: invalid timestamps are rejected", "[framing][time]") {
   for (const char* bad : {"", "qwerty", "2026-11-26", "2026-11-26T23:08:04", "2026-13-01T00:00:00Z",
                           "2026-02-30T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-26T24:00:00Z",
