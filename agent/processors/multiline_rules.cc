@@ -173,6 +173,41 @@ Continuation go(std::string_view line, TraceState& st) {
   return Continuation::kNo;
 }
 
+/// "/app/src/index.js:3", "file:///app/x.mjs:12": where node's uncaught
+/// exception report starts.
+bool is_node_source_head(std::string_view line) {
+  line = trim(line);
+  size_t i = line.size();
+  while (i > 0 && is_digit(line[i - 1])) --i;
+  if (i == line.size() || i == 0 || line[i - 1] != ':') return false;
+  const std::string_view file = line.substr(0, i - 1);
+  return file.find(' ') == std::string_view::npos &&
+         (file.ends_with(".js") || file.ends_with(".mjs") || file.ends_with(".cjs") || file.ends_with(".ts"));
+}
+
+Continuation node(std::string_view line, TraceState& st) {
+  using N = TraceState::Node;
+  if (st.open_object) {
+    if (trim(line) == "}") st.open_object = false;
+    return Continuation::kYes;
+  }
+  bool indented;
+  const std::string_view body = unindent(line, indented);
+  switch (st.node) {
+    case N::kNone: return Continuation::kNo;
+    case N::kSource:
+      if (body.empty()) return Continuation::kMaybe;
+      if (indented) return Continuation::kYes;  // the source line and the '^' under it
+      st.node = N::kError;                      // "Error: boom", "TypeError: x", "[Error: y]"
+      return Continuation::kYes;
+    case N::kError:
+      if (body.empty()) return Continuation::kMaybe;
+      if (line.starts_with("Node.js v")) return Continuation::kYes;
+      return Continuation::kNo;
+  }
+  return Continuation::kNo;
+}
+
 Continuation ruby(std::string_view line) {
   bool indented;
   const std::string_view body = unindent(line, indented);
@@ -220,6 +255,7 @@ void start_group(LangSet langs, std::string_view head, TraceState& st) {
   if (has(langs, Lang::kPython) && head.starts_with("Traceback (most recent call last):")) {
     st.python = TraceState::Python::kFrames;
   }
+  if (has(langs, Lang::kNode) && is_node_source_head(head)) st.node = TraceState::Node::kSource;
   if (has(langs, Lang::kGo)) {
     if (head.starts_with("panic: ") || head.starts_with("fatal error: ")) st.go = TraceState::Go::kPanic;
     if (is_goroutine_header(head)) st.go = TraceState::Go::kStack;
@@ -231,11 +267,19 @@ Continuation continues(LangSet langs, std::string_view line, TraceState& st) {
   auto take = [&verdict](Continuation c) {
     if (c == Continuation::kYes || (c == Continuation::kMaybe && verdict == Continuation::kNo)) verdict = c;
   };
-  take(java_like(langs, line, st));
+  const bool node_on = has(langs, Lang::kNode);
+  if (node_on && (st.open_object || st.node == TraceState::Node::kSource)) take(node(line, st));
+  if (verdict != Continuation::kYes) take(java_like(langs, line, st));
+  if (verdict != Continuation::kYes && node_on && st.node == TraceState::Node::kError) take(node(line, st));
   if (verdict != Continuation::kYes && has(langs, Lang::kPython)) take(python(line, st));
   if (verdict != Continuation::kYes && has(langs, Lang::kGo)) take(go(line, st));
   if (verdict != Continuation::kYes && has(langs, Lang::kRuby)) take(ruby(line));
-  if (verdict == Continuation::kYes) st.only_head = false;
+  if (verdict == Continuation::kYes) {
+    st.only_head = false;
+    // Node prints an error's own properties after its last frame:
+    // "    at x (/app/a.js:1:2) {", "  code: 'ECONNREFUSED'", "}".
+    if (node_on && line.ends_with(" {") && line.find(" at ") != std::string_view::npos) st.open_object = true;
+  }
   return verdict;
 }
 

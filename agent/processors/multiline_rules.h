@@ -41,9 +41,14 @@ enum class Continuation : uint8_t {
 struct TraceState {
   enum class Python : uint8_t { kNone, kFrames, kEnd, kChain };
   enum class Go : uint8_t { kNone, kPanic, kStack };
+  /// Node's uncaught exception: "/app/x.js:3", the source line, "^", a
+  /// blank, "Error: boom", frames, maybe "{ code: ... }", "Node.js v20".
+  enum class Node : uint8_t { kNone, kSource, kError };
   bool only_head = true;  ///< the group is still a single line
+  bool open_object = false;  ///< node: a frame ended with " {": its properties follow
   Python python = Python::kNone;
   Go go = Go::kNone;
+  Node node = Node::kNone;
 };
 
 /// Resets `state` for a group whose first line is `head`.

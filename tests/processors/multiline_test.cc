@@ -420,3 +420,72 @@ TEST_CASE("factory: configured rules, overridden by the pod annotation", "[multi
   REQUIRE(kept);
   CHECK(static_cast<MultilineProcessor&>(*kept).langs() == kAllLangs);
 }
+
+TEST_CASE("node: uncaught exception report with source excerpt, error properties and version", "[multiline]") {
+  const std::string t =
+      "/app/src/db.js:27\n"
+      "    throw err;\n"
+      "    ^\n"
+      "\n"
+      "Error: connect ECONNREFUSED 10.0.0.7:5432\n"
+      "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1595:16) {\n"
+      "  errno: -111,\n"
+      "  code: 'ECONNREFUSED',\n"
+      "  syscall: 'connect'\n"
+      "}\n"
+      "\n"
+      "Node.js v20.11.1\n";
+  Driver d(lang_bit(Lang::kNode));
+  d.lines(t + "npm ERR! code 1\n");
+  d.eof();
+  REQUIRE(d.payloads() == std::vector<std::string>{drop_last_nl(t), "npm ERR! code 1"});
+}
+
+TEST_CASE("restart in the middle of a group: re-reading from held_offset rebuilds the whole trace", "[multiline]") {
+  const std::string trace =
+      "ERROR payment failed\n"
+      "java.lang.IllegalStateException: declined\n"
+      "\tat com.shop.Pay.charge(Pay.java:10)\n"
+      "\tat com.shop.Api.post(Api.java:20)\n";
+  // First run: the agent stops (crash) after the third line of the trace.
+  Driver first;
+  first.line("INFO ready");
+  first.lines("ERROR payment failed\njava.lang.IllegalStateException: declined\n\tat com.shop.Pay.charge(Pay.java:10)\n");
+  REQUIRE(first.p->held_offset());
+  const uint64_t resume = *first.p->held_offset();
+  // Nothing of the trace was shipped; resuming at the held offset re-reads
+  // exactly the trace's lines (the file offsets of the second run are the
+  // same as the first's).
+  REQUIRE(first.c.out.size() == 1);
+  CHECK(first.c.out[0].payload == "INFO ready");
+  CHECK(first.c.out[0].commit_offset == resume);
+
+  Driver second;
+  second.offset = resume;
+  second.lines(trace + "INFO next\n");
+  second.eof();
+  REQUIRE(second.payloads() == std::vector<std::string>{drop_last_nl(trace), "INFO next"});
+}
+
+TEST_CASE("auto: traces of several languages one after another in one stream", "[multiline]") {
+  const std::string py =
+      "Traceback (most recent call last):\n"
+      "  File \"/app/w.py\", line 4, in <module>\n"
+      "    run()\n"
+      "KeyError: 'user'\n";
+  const std::string go =
+      "panic: assignment to entry in nil map\n"
+      "\n"
+      "goroutine 1 [running]:\n"
+      "main.main()\n"
+      "\t/app/main.go:8 +0x2c\n";
+  const std::string rb =
+      "/app/x.rb:3:in `/': divided by 0 (ZeroDivisionError)\n"
+      "\tfrom /app/x.rb:3:in `<main>'\n";
+  Driver d;
+  d.lines(py + "worker restarted\n" + kJavaTrace + go + "\n" + rb + "bye\n");
+  d.eof();
+  REQUIRE(d.payloads() == std::vector<std::string>{drop_last_nl(py), "worker restarted", drop_last_nl(kJavaTrace),
+                                                   drop_last_nl(go), "", drop_last_nl(rb), "bye"});
+  CHECK(d.stats->groups_joined == 4);
+}
