@@ -62,7 +62,7 @@ void MultilineProcessor::process(const Record& r, RecordEmitter& next) {
   }
   if (is_json(r)) {
     if (g.active) end(g, next);
-    next.emit(r);
+    forward(r, next);
     return;
   }
   if (g.active) {
@@ -89,7 +89,7 @@ void MultilineProcessor::process(const Record& r, RecordEmitter& next) {
     }
   }
   if (is_blank(r.payload)) {
-    next.emit(r);  // a blank line starts nothing
+    forward(r, next);  // a blank line starts nothing
     return;
   }
   start(g, r, resume);
@@ -141,7 +141,7 @@ void MultilineProcessor::emit(Group& g, RecordEmitter& next) {
   out.partial = g.partial;
   out.commit_offset = g.commit_offset;
   out.source = g.source;
-  next.emit(out);
+  forward(out, next);
   // Thousands of followed files may each have held one big trace once.
   if (g.text.capacity() > kKeepCapacity) std::string().swap(g.text);
 }
@@ -154,9 +154,24 @@ void MultilineProcessor::emit_blanks(Group& g, RecordEmitter& next) {
     out.payload = std::string_view(kEmptyPadded, 0);
     out.commit_offset = b.commit_offset;
     out.source = g.source;
-    next.emit(out);
+    forward(out, next);
   }
   g.blanks.clear();
+}
+
+void MultilineProcessor::forward(const Record& r, RecordEmitter& next) {
+  // Records leave in another order than the file's when a stream's group is
+  // held while the other stream's lines go by: a record's commit offset
+  // must not pass the start of a group still held, or committing it (once
+  // it and everything emitted before it is delivered) would skip the group.
+  const auto held = held_offset();
+  if (!held || r.commit_offset <= *held) {
+    next.emit(r);
+    return;
+  }
+  Record clamped = r;
+  clamped.commit_offset = *held;
+  next.emit(clamped);
 }
 
 void MultilineProcessor::flush(FlushReason reason, RecordEmitter& next) {

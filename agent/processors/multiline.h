@@ -16,7 +16,9 @@
 //
 // Checkpoints: held_offset() is the commit offset of the record before the
 // oldest held group's first line (resuming there re-reads the whole group),
-// so a restart never splits a trace. See held_offset().
+// so a restart never splits a trace. See held_offset(). Records emitted
+// while another stream's group is held carry a commit offset no further
+// than that group's start, so the order of emission never matters.
 
 #include <atomic>
 #include <chrono>
@@ -91,6 +93,7 @@ class MultilineProcessor final : public Processor {
   void append(Group& g, const Record& r);
   void emit(Group& g, RecordEmitter& next);
   void emit_blanks(Group& g, RecordEmitter& next);
+  void forward(const Record& r, RecordEmitter& next);
   void end(Group& g, RecordEmitter& next) {
     emit(g, next);
     emit_blanks(g, next);

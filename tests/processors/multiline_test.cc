@@ -489,3 +489,21 @@ TEST_CASE("auto: traces of several languages one after another in one stream", "
                                                    drop_last_nl(go), "", drop_last_nl(rb), "bye"});
   CHECK(d.stats->groups_joined == 4);
 }
+
+TEST_CASE("records passing a held group of the other stream never commit past it", "[multiline]") {
+  Driver d;
+  d.line("ERROR on stdout", "stdout");  // held: may start a trace
+  const uint64_t before_group = 0;
+  d.line("stderr one", "stderr");       // held in its own group
+  d.line(R"({"json":1})", "stderr", PayloadKind::kJsonObject);  // ends stderr's group, passes
+  REQUIRE(d.c.out.size() == 2);
+  CHECK(d.c.out[0].payload == "stderr one");
+  CHECK(d.c.out[0].commit_offset == before_group);
+  CHECK(d.c.out[1].commit_offset == before_group);
+  d.line("INFO on stdout", "stdout");   // ends stdout's group
+  REQUIRE(d.c.out.size() == 3);
+  CHECK(d.c.out[2].payload == "ERROR on stdout");
+  CHECK(d.c.out[2].commit_offset == d.texts[0].size() + 40);
+  d.eof();
+  CHECK(d.c.out.back().commit_offset == d.offset);
+}
