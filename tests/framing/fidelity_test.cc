@@ -3,7 +3,11 @@
 // normalisation, counters of odd input.
 
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <cstdio>
+
+#include "agent/core/log.h"
 #include "parsers/framing/framer.h"
 #include "tests/fakes/collecting_handler.h"
 
@@ -314,4 +318,31 @@ TEST_CASE("auto: an application's JSON with a log key but no stream is plain tex
   CHECK(x.h.frames[0].payload == "{\"log\":\"started\",\"level\":\"info\"}");
   CHECK(x.h.frames[0].stream == "stdout");
   x.counters.for_each([](std::string_view, std::string_view, uint64_t) { FAIL("nothing should be counted"); });
+}
+
+TEST_CASE("odd lines are logged at debug level with file and offset, never content", "[framing][fidelity]") {
+  // Capture stderr (the logger writes there) in a temporary file.
+  std::FILE* tmp = std::tmpfile();
+  REQUIRE(tmp != nullptr);
+  const int saved = ::dup(STDERR_FILENO);
+  REQUIRE(::dup2(::fileno(tmp), STDERR_FILENO) >= 0);
+  logship::log::set_level(logship::log::Level::kDebug);
+  {
+    Fixture x(Format::kCri);
+    feed(*x.framer, x.h, cri("stdout", "F", "ok") + "secret-token-123\n");
+  }
+  logship::log::set_level(logship::log::Level::kInfo);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string logged;
+  std::rewind(tmp);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0) logged.append(buf, n);
+  std::fclose(tmp);
+  const std::string offset = std::to_string(cri("stdout", "F", "ok").size());
+  CHECK(logged.find("\"path\":\"/var/log/pods/x/c/0.log\"") != std::string::npos);
+  CHECK(logged.find("\"offset\":" + offset) != std::string::npos);
+  CHECK(logged.find("\"reason\":\"no_prefix\"") != std::string::npos);
+  CHECK(logged.find("secret-token") == std::string::npos);
 }
