@@ -1,95 +1,102 @@
-// CRI, docker json-file and raw framers, and format auto-detection.
+// The line framer: CRI, docker json-file, raw, and per-line auto-detection.
 //
-// The three share the partial-line joining logic (PartialJoin): a record
-// split over several lines of one stream is rebuilt in a per-stream buffer,
-// capped at max_record_bytes. Records that fit on one line are passed
-// through as views into the reader's buffer, without a copy.
-
-#include <simdjson.h>
+// With Format::kAuto every line is classified on its own (CRI prefix, docker
+// envelope, else text), so mixed files and files whose first line is torn
+// work. Partial lines are joined per (format, stream): a line of another
+// format, or a text line, between two partials neither joins nor breaks
+// them. Partials that wait longer than the partial timeout are shipped by
+// expire(), marked partial. Records that fit on one line are passed through
+// as views into the reader's buffer, without a copy.
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 
+#include "agent/core/log.h"
 #include "parsers/framing/cri_prefix.h"
+#include "parsers/framing/docker_line.h"
 #include "parsers/framing/framer.h"
-#include "parsers/json/json_string.h"
-#include "parsers/json/payload_parser.h"
+#include "parsers/framing/partial_join.h"
+#include "parsers/framing/timestamps.h"
 
 namespace logship::framing {
 namespace {
 
-static_assert(json::kPadding >= simdjson::SIMDJSON_PADDING);
+// Join slots: (format, stream).
+constexpr size_t kCriJoins = 0;
+constexpr size_t kDockerJoins = 2;
+constexpr size_t kJoinSlots = 4;
 
-// Join buffer capacity kept per stream between records.
-constexpr size_t kKeepJoinCapacity = 64 << 10;
+size_t stream_index(std::string_view stream) { return stream == "stderr" ? 1 : 0; }
+std::string_view stream_name(size_t slot) { return slot % 2 == 1 ? "stderr" : "stdout"; }
 
-/// One docker-line parser per thread, shared by every docker file that thread
-/// reads: a parser keeps buffers sized to the longest line it has seen, too
-/// much to keep per file when following thousands of files.
-simdjson::dom::parser& docker_line_parser() {
-  thread_local simdjson::dom::parser parser;
-  return parser;
-}
-
-std::string_view strip_cr(std::string_view s) {
-  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
-  return s;
-}
-
-/// Cuts `s` to at most `max` bytes on a UTF-8 boundary; sets `cut` if it did.
-std::string_view cap(std::string_view s, size_t max, bool& cut) {
-  if (s.size() <= max) return s;
-  cut = true;
-  return s.substr(0, json::utf8_cut(s, max));
-}
-
-/// One stream's record being rebuilt from partial lines.
-struct PartialJoin {
-  bool active = false;
-  bool truncated = false;
-  bool full = false;      // reached the cap: further chunks are discarded
-  uint64_t begin = 0;     // file offset of the record's first line
-  std::string ts;         // timestamp of the first chunk
-  std::string text;
-
-  void start(uint64_t offset, std::string_view first_ts) {
-    active = true;
-    truncated = false;
-    full = false;
-    begin = offset;
-    ts.assign(first_ts);
-    text.clear();
+MalformedFormat label(Format f) {
+  switch (f) {
+    case Format::kCri: return MalformedFormat::kCri;
+    case Format::kDocker: return MalformedFormat::kDocker;
+    case Format::kRaw: return MalformedFormat::kRaw;
+    case Format::kAuto: break;
   }
+  return MalformedFormat::kAuto;
+}
 
-  void append(std::string_view chunk, bool chunk_cut, size_t max) {
-    truncated |= chunk_cut;
-    if (full) return;
-    const size_t room = max - text.size();
-    if (chunk.size() <= room) {
-      text.append(chunk);
+class LineFramer final : public Framer {
+ public:
+  explicit LineFramer(const FramerOptions& o)
+      : mode_(o.format),
+        max_(o.max_record_bytes),
+        timeout_(o.partial_timeout),
+        clock_(o.clock),
+        counters_(o.counters != nullptr ? o.counters : &own_counters_),
+        path_(o.path),
+        shaper_(o.timestamp_format) {}
+
+  void on_line(const Line& line, FrameHandler& handler) override {
+    // Partials that waited too long go first, even if the caller only calls
+    // expire() when the file is idle: a busy other stream does not keep
+    // them (and the checkpoint) waiting.
+    if (pending_ > 0) expire(now(), line.begin, handler);
+    if (mode_ == Format::kRaw) {
+      // Forced raw keeps its meaning: every line a record, empty ones too.
+      last_ = Format::kRaw;
+      emit_text(line, "stdout", handler);
       return;
     }
-    // Cut where the record would exceed the cap, on a character boundary
-    // of the joined text (a chunk boundary may split a character).
-    text.append(chunk.substr(0, room));
-    text.resize(json::utf8_cut(text, max));
-    truncated = true;
-    full = true;
+    if (strip_cr(line.text).empty()) {
+      note(label(mode_), MalformedReason::kEmptyLine, line.begin);
+      return;
+    }
+    if (mode_ != Format::kDocker && try_cri(line, handler)) return;
+    if (mode_ != Format::kCri && try_docker(line, handler)) return;
+    if (mode_ == Format::kCri) {
+      note(MalformedFormat::kCri, MalformedReason::kNoPrefix, line.begin);
+      emit_text(line, {}, handler);
+      return;
+    }
+    // Auto: plain text. A file that had container lines has no business
+    // with text lines: count them, and ship them without a stream.
+    if (looks_like_torn_docker(strip_cr(line.text))) {
+      note(MalformedFormat::kDocker, MalformedReason::kTorn, line.begin);
+      emit_text(line, {}, handler);
+      return;
+    }
+    if (seen_container_) {
+      note(MalformedFormat::kAuto, MalformedReason::kUnframed, line.begin);
+      emit_text(line, {}, handler);
+      return;
+    }
+    last_ = Format::kRaw;
+    emit_text(line, "stdout", handler);
   }
 
-  /// The joined record, padded for in-place JSON parsing.
-  std::string_view finish() {
-    active = false;
-    text.reserve(text.size() + json::kPadding);
-    return strip_cr(text);
+  void finish(uint64_t end_offset, FrameHandler& handler) override {
+    // Older partials first so records keep file order.
+    while (const PartialJoin* j = oldest()) {
+      const size_t slot = static_cast<size_t>(j - joins_.data());
+      note(slot < kDockerJoins ? MalformedFormat::kCri : MalformedFormat::kDocker, MalformedReason::kPartialFlushed,
+           j->begin);
+      emit_join(slot, end_offset, true, handler);
+    }
   }
-};
-
-/// Shared state of the line framers: two streams' partial joins.
-class JoiningFramer : public Framer {
- public:
-  explicit JoiningFramer(size_t max_record_bytes) : max_(max_record_bytes) {}
 
   uint64_t safe_offset(uint64_t consumed) const override {
     uint64_t safe = consumed;
@@ -99,50 +106,126 @@ class JoiningFramer : public Framer {
     return safe;
   }
 
-  void finish(uint64_t end_offset, FrameHandler& handler) override {
-    // Emit older partials first so records keep file order.
-    std::array<size_t, 2> order{0, 1};
-    if (joins_[1].active && (!joins_[0].active || joins_[1].begin < joins_[0].begin)) {
-      order = {1, 0};
+  void set_read_time(std::string_view ts) override { read_time_.assign(ts); }
+  Format format() const override { return last_; }
+
+  std::optional<SteadyTime> pending_since() const override {
+    std::optional<SteadyTime> since;
+    for (const PartialJoin& j : joins_) {
+      if (j.active && (!since || j.last < *since)) since = j.last;
     }
-    for (size_t idx : order) {
-      if (joins_[idx].active) emit_join(idx, end_offset, handler);
+    return since;
+  }
+
+  std::optional<SteadyTime> partial_deadline() const override {
+    const auto since = pending_since();
+    if (!since) return std::nullopt;
+    return *since + timeout_;
+  }
+
+  size_t expire(SteadyTime now, uint64_t consumed, FrameHandler& handler) override {
+    size_t shipped = 0;
+    while (true) {
+      // Oldest-first among the expired ones, to keep file order.
+      size_t pick = kJoinSlots;
+      for (size_t s = 0; s < kJoinSlots; ++s) {
+        const PartialJoin& j = joins_[s];
+        if (j.active && now - j.last >= timeout_ && (pick == kJoinSlots || j.begin < joins_[pick].begin)) pick = s;
+      }
+      if (pick == kJoinSlots) return shipped;
+      note(pick < kDockerJoins ? MalformedFormat::kCri : MalformedFormat::kDocker, MalformedReason::kPartialExpired,
+           joins_[pick].begin);
+      emit_join(pick, consumed, true, handler);
+      ++shipped;
     }
   }
 
- protected:
-  static size_t stream_index(std::string_view stream) { return stream == "stderr" ? 1 : 0; }
-  static std::string_view stream_name(size_t idx) { return idx == 1 ? "stderr" : "stdout"; }
+  const MalformedCounters& counters() const override { return *counters_; }
 
-  /// One framed chunk of stream `idx`: a partial (more follows) or the last
-  /// piece of a record.
-  void on_chunk(const Line& line, std::string_view ts, size_t idx, std::string_view chunk,
+ private:
+  /// A CRI line: framed and true. A CRI-shaped line with a bad time:
+  /// shipped as text, counted, true. Otherwise false.
+  bool try_cri(const Line& line, FrameHandler& handler) {
+    CriPrefix p;
+    if (!parse_cri_prefix(line.text, p)) return false;
+    const auto t = parse_rfc3339(p.ts);
+    if (!t) {
+      note(MalformedFormat::kCri, MalformedReason::kBadTimestamp, line.begin);
+      emit_text(line, {}, handler);
+      return true;
+    }
+    seen_container_ = true;
+    last_ = Format::kCri;
+    on_chunk(line, shaper_.shape(p.ts, *t), kCriJoins + stream_index(p.stream), p.payload, {}, p.partial, handler);
+    return true;
+  }
+
+  bool try_docker(const Line& line, FrameHandler& handler) {
+    if (mode_ == Format::kAuto && !looks_like_docker(line.text)) return false;
+    DockerLine d;
+    MalformedReason reason = MalformedReason::kBadEnvelope;
+    switch (docker_.parse(line.text, d)) {
+      case DockerVerdict::kOk:
+        seen_container_ = true;
+        last_ = Format::kDocker;
+        on_chunk(line, shaper_.shape(d.time, d.parsed_time), kDockerJoins + stream_index(d.stream), d.log, d.attrs,
+                 d.partial, handler);
+        return true;
+      case DockerVerdict::kNotJson:
+      case DockerVerdict::kNoLog:
+      case DockerVerdict::kBadEnvelope:
+        // Auto: without a string log and a stream it is an application's
+        // own JSON line (which may well have a "log" key): plain text.
+        if (mode_ == Format::kAuto) return false;
+        reason = MalformedReason::kBadEnvelope;
+        break;
+      case DockerVerdict::kBadTimestamp: reason = MalformedReason::kBadTimestamp; break;
+    }
+    note(MalformedFormat::kDocker, reason, line.begin);
+    emit_text(line, {}, handler);
+    return true;
+  }
+
+  /// One framed chunk for join slot `slot`: a partial (more follows) or the
+  /// last piece of a record.
+  void on_chunk(const Line& line, std::string_view ts, size_t slot, std::string_view chunk, std::string_view attrs,
                 bool partial, FrameHandler& handler) {
-    PartialJoin& join = joins_[idx];
+    PartialJoin& join = joins_[slot];
     if (!partial && !join.active) {
-      // Whole record on one line: pass the reader's bytes through.
+      // Whole record on one line: pass the bytes through.
       bool cut = line.cut;
       Frame f;
       f.ts = ts;
-      f.stream = stream_name(idx);
+      f.stream = stream_name(slot);
       f.payload = strip_cr(cap(chunk, max_, cut));
       f.truncated = cut;
+      f.attrs = attrs;
       f.commit_offset = safe_offset(line.end);
       handler.on_frame(f);
       return;
     }
-    if (!join.active) join.start(line.begin, ts);
+    if (!join.active) {
+      join.start(line.begin, ts, attrs);
+      ++pending_;
+    }
     join.append(chunk, line.cut, max_);
-    if (!partial) emit_join(idx, line.end, handler);
+    if (!partial) {
+      emit_join(slot, line.end, false, handler);
+    } else {
+      join.last = now();
+    }
   }
 
-  void emit_join(size_t idx, uint64_t end, FrameHandler& handler) {
-    PartialJoin& join = joins_[idx];
+  void emit_join(size_t slot, uint64_t end, bool unfinished, FrameHandler& handler) {
+    PartialJoin& join = joins_[slot];
     Frame f;
     f.ts = join.ts;
-    f.stream = stream_name(idx);
+    f.stream = stream_name(slot);
     f.truncated = join.truncated;
+    f.partial = unfinished;
+    f.attrs = join.attrs;
     f.payload = join.finish();
+    --pending_;
     f.commit_offset = safe_offset(end);
     handler.on_frame(f);
     // Thousands of followed files may each have joined one big record once;
@@ -150,154 +233,80 @@ class JoiningFramer : public Framer {
     if (join.text.capacity() > kKeepJoinCapacity) std::string().swap(join.text);
   }
 
-  /// A line that does not follow the format: shipped whole as text.
-  void emit_unframed(const Line& line, FrameHandler& handler) {
+  /// A line shipped whole as text with the read time: it does not follow
+  /// the format, or is plain text.
+  void emit_text(const Line& line, std::string_view stream, FrameHandler& handler) {
     bool cut = line.cut;
     Frame f;
+    f.ts = read_time_;
+    f.stream = stream;
     f.payload = strip_cr(cap(line.text, max_, cut));
     f.truncated = cut;
     f.commit_offset = safe_offset(line.end);
     handler.on_frame(f);
   }
 
-  size_t max_;
-  std::array<PartialJoin, 2> joins_;
-};
+  SteadyTime now() const { return clock_ ? clock_() : std::chrono::steady_clock::now(); }
 
-class CriFramer final : public JoiningFramer {
- public:
-  using JoiningFramer::JoiningFramer;
-
-  void on_line(const Line& line, FrameHandler& handler) override {
-    CriPrefix p;
-    if (!parse_cri_prefix(line.text, p)) {
-      emit_unframed(line, handler);
-      return;
+  const PartialJoin* oldest() const {
+    const PartialJoin* best = nullptr;
+    for (const PartialJoin& j : joins_) {
+      if (j.active && (best == nullptr || j.begin < best->begin)) best = &j;
     }
-    on_chunk(line, p.ts, stream_index(p.stream), p.payload, p.partial, handler);
+    return best;
   }
 
-  Format format() const override { return Format::kCri; }
-};
-
-class DockerFramer final : public JoiningFramer {
- public:
-  using JoiningFramer::JoiningFramer;
-
-  void on_line(const Line& line, FrameHandler& handler) override {
-    simdjson::dom::element doc;
-    std::string_view log, stream, time;
-    // The reader guarantees padding after every line, so parse in place.
-    if (docker_line_parser().parse(line.text.data(), line.text.size(), false).get(doc) != simdjson::SUCCESS ||
-        doc["log"].get_string().get(log) != simdjson::SUCCESS) {
-      emit_unframed(line, handler);
-      return;
+  void note(MalformedFormat f, MalformedReason r, uint64_t offset) {
+    counters_->add(f, r);
+    // The file and offset only: never the line's content. Checked first so
+    // a file full of odd lines builds no log fields at info level.
+    if (log::enabled(log::Level::kDebug)) {
+      log::debug("framing", "odd input line",
+                 {{"path", path_}, {"offset", offset}, {"format", malformed_format_name(f)},
+                  {"reason", malformed_reason_name(r)}});
     }
-    if (doc["stream"].get_string().get(stream) != simdjson::SUCCESS) stream = "stdout";
-    if (doc["time"].get_string().get(time) != simdjson::SUCCESS) time = {};
-    const bool partial = log.empty() || log.back() != '\n';
-    if (!partial) log.remove_suffix(1);
-    // The unescaped strings live in the parser's buffer, reused by the next
-    // parse; copy them (with padding) for the frame's lifetime.
-    time_.assign(time);
-    text_.assign(log);
-    text_.reserve(text_.size() + json::kPadding);
-    on_chunk(line, time_, stream_index(stream), text_, partial, handler);
-    if (text_.capacity() > kKeepJoinCapacity) std::string().swap(text_);
   }
 
-  Format format() const override { return Format::kDocker; }
-
- private:
-  std::string time_;
-  std::string text_;
-};
-
-class RawFramer final : public Framer {
- public:
-  explicit RawFramer(size_t max_record_bytes) : max_(max_record_bytes) {}
-
-  void on_line(const Line& line, FrameHandler& handler) override {
-    bool cut = line.cut;
-    Frame f;
-    f.ts = read_time_;
-    f.stream = "stdout";
-    f.payload = strip_cr(cap(line.text, max_, cut));
-    f.truncated = cut;
-    f.commit_offset = line.end;
-    handler.on_frame(f);
-  }
-  void finish(uint64_t, FrameHandler&) override {}
-  uint64_t safe_offset(uint64_t consumed) const override { return consumed; }
-  void set_read_time(std::string_view ts) override { read_time_.assign(ts); }
-  Format format() const override { return Format::kRaw; }
-
- private:
-  size_t max_;
+  const Format mode_;
+  const size_t max_;
+  const std::chrono::milliseconds timeout_;
+  const std::function<SteadyTime()> clock_;
+  MalformedCounters own_counters_;
+  MalformedCounters* counters_;
+  const std::string path_;
+  TimestampShaper shaper_;
+  DockerLineParser docker_;
+  std::array<PartialJoin, kJoinSlots> joins_;
   std::string read_time_;
-};
-
-/// Decides the format from the first line, then delegates.
-class AutoFramer final : public Framer {
- public:
-  explicit AutoFramer(size_t max_record_bytes) : max_(max_record_bytes) {}
-
-  void on_line(const Line& line, FrameHandler& handler) override {
-    if (!inner_) {
-      inner_ = make_framer(detect_format(line.text), max_);
-      inner_->set_read_time(read_time_);
-    }
-    inner_->on_line(line, handler);
-  }
-  void finish(uint64_t end, FrameHandler& handler) override {
-    if (inner_) inner_->finish(end, handler);
-  }
-  uint64_t safe_offset(uint64_t consumed) const override {
-    return inner_ ? inner_->safe_offset(consumed) : consumed;
-  }
-  void set_read_time(std::string_view ts) override {
-    if (inner_) {
-      inner_->set_read_time(ts);
-    } else {
-      read_time_.assign(ts);
-    }
-  }
-  Format format() const override { return inner_ ? inner_->format() : Format::kAuto; }
-
- private:
-  size_t max_;
-  std::string read_time_;
-  FramerPtr inner_;
+  Format last_ = Format::kAuto;
+  bool seen_container_ = false;
+  size_t pending_ = 0;  // active joins
 };
 
 }  // namespace
 
-Format detect_format(std::string_view first_line) {
-  std::string_view line = strip_cr(first_line);
+Format detect_format(std::string_view line) {
+  line = strip_cr(line);
   CriPrefix p;
-  if (parse_cri_prefix(line, p)) return Format::kCri;
-  if (!line.empty() && line.front() == '{') {
-    // Runs once per file: a throwaway parser and padded copy are fine here.
-    simdjson::dom::parser parser;
-    simdjson::padded_string padded(line);
-    simdjson::dom::element doc;
-    std::string_view log;
-    if (parser.parse(padded).get(doc) == simdjson::SUCCESS &&
-        doc["log"].get_string().get(log) == simdjson::SUCCESS) {
-      return Format::kDocker;
-    }
+  if (parse_cri_prefix(line, p)) return parse_rfc3339(p.ts) ? Format::kCri : Format::kRaw;
+  if (looks_like_docker(line)) {
+    // Not on the data path (framers classify lines themselves): a padded copy is fine.
+    std::string padded(line);
+    padded.append(json::kPadding, '\0');
+    DockerLineParser parser;
+    DockerLine d;
+    if (parser.parse(std::string_view(padded.data(), line.size()), d) == DockerVerdict::kOk) return Format::kDocker;
   }
   return Format::kRaw;
 }
 
+FramerPtr make_framer(const FramerOptions& options) { return std::make_unique<LineFramer>(options); }
+
 FramerPtr make_framer(Format format, size_t max_record_bytes) {
-  switch (format) {
-    case Format::kCri: return std::make_unique<CriFramer>(max_record_bytes);
-    case Format::kDocker: return std::make_unique<DockerFramer>(max_record_bytes);
-    case Format::kRaw: return std::make_unique<RawFramer>(max_record_bytes);
-    case Format::kAuto: break;
-  }
-  return std::make_unique<AutoFramer>(max_record_bytes);
+  FramerOptions o;
+  o.format = format;
+  o.max_record_bytes = max_record_bytes;
+  return make_framer(o);
 }
 
 }  // namespace logship::framing

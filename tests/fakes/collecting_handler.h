@@ -14,13 +14,15 @@ struct CollectedFrame {
   std::string ts, stream, payload;
   bool truncated = false;
   uint64_t commit_offset = 0;
+  bool partial = false;
+  std::string attrs;
 };
 
 class CollectingHandler final : public framing::FrameHandler {
  public:
   void on_frame(const framing::Frame& f) override {
     frames.push_back({std::string(f.ts), std::string(f.stream), std::string(f.payload), f.truncated,
-                      f.commit_offset});
+                      f.commit_offset, f.partial, std::string(f.attrs)});
   }
   std::vector<CollectedFrame> frames;
 };

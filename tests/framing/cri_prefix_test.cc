@@ -36,9 +36,29 @@ TEST_CASE("CRI prefix: malformed lines are rejected", "[framing]") {
   CHECK_FALSE(parse_cri_prefix("", p));
   CHECK_FALSE(parse_cri_prefix("plain text line", p));
   CHECK_FALSE(parse_cri_prefix("2026-11-26T23:08:04Z stdin F x", p));
-  CHECK_FALSE(parse_cri_prefix("2026-11-26T23:08:04Z stdout X x", p));
-  CHECK_FALSE(parse_cri_prefix("2026-11-26T23:08:04Z stdout FF x", p));
   CHECK_FALSE(parse_cri_prefix(" stdout F x", p));
   CHECK_FALSE(parse_cri_prefix("2026\"11 stdout F x", p));
   CHECK_FALSE(parse_cri_prefix("{\"log\":\"x\\n\",\"stream\":\"stdout\"}", p));
+  // Text that happens to have a stream word second is not CRI: no year first.
+  CHECK_FALSE(parse_cri_prefix("ERROR stdout is closed", p));
+  CHECK_FALSE(parse_cri_prefix("2026-11-26T23:08:04Z stdout", p));
+}
+
+TEST_CASE("CRI prefix: legacy lines without a P/F tag (kubelet < 1.10)", "[framing]") {
+  CriPrefix p;
+  REQUIRE(parse_cri_prefix("2016-10-06T00:17:09.669794202Z stdout The content of the log entry 1", p));
+  CHECK(p.legacy);
+  CHECK_FALSE(p.partial);
+  CHECK(p.stream == "stdout");
+  CHECK(p.payload == "The content of the log entry 1");
+  REQUIRE(parse_cri_prefix("2016-10-06T00:17:09.669794202Z stderr FF x", p));
+  CHECK(p.legacy);
+  CHECK(p.payload == "FF x");
+  REQUIRE(parse_cri_prefix("2016-10-06T00:17:09.669794202Z stderr X", p));
+  CHECK(p.payload == "X");
+  REQUIRE(parse_cri_prefix("2016-10-06T00:17:09.669794202Z stdout ", p));
+  CHECK(p.legacy);
+  CHECK(p.payload.empty());
+  REQUIRE(parse_cri_prefix("2026-11-26T23:08:04Z stdout F x", p));
+  CHECK_FALSE(p.legacy);
 }

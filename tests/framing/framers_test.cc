@@ -50,13 +50,14 @@ TEST_CASE("CRI: partials join per stream; checkpoint waits for the oldest partia
   CHECK(f->safe_offset(999) == 999);
 }
 
-TEST_CASE("CRI: malformed lines ship as text without ts or stream", "[framing]") {
+TEST_CASE("CRI: malformed lines ship as text with the read time, no stream", "[framing]") {
   auto f = make_framer(Format::kCri, 1 << 20);
+  f->set_read_time("2026-11-26T00:00:00.000000000Z");
   CollectingHandler h;
   feed(*f, h, "garbage here\r\n" + cri("stdout", "F", "ok"));
   REQUIRE(h.frames.size() == 2);
   CHECK(h.frames[0].payload == "garbage here");
-  CHECK(h.frames[0].ts.empty());
+  CHECK(h.frames[0].ts == "2026-11-26T00:00:00.000000000Z");
   CHECK(h.frames[0].stream.empty());
   CHECK(h.frames[1].payload == "ok");
 }
@@ -147,7 +148,8 @@ TEST_CASE("raw: every line a record with the read time, stdout", "[framing]") {
 
 TEST_CASE("auto: detects each format from the first line", "[framing]") {
   CHECK(detect_format("2026-11-26T23:08:04Z stdout F x") == Format::kCri);
-  CHECK(detect_format(R"({"log":"x\n","stream":"stdout","time":"t"})") == Format::kDocker);
+  CHECK(detect_format(R"({"log":"x\n","stream":"stdout","time":"2026-11-26T23:08:04Z"})") == Format::kDocker);
+  CHECK(detect_format(R"({"log":"x\n","stream":"stdout","time":"t"})") == Format::kRaw);
   CHECK(detect_format(R"({"msg":"app json"})") == Format::kRaw);
   CHECK(detect_format("hello") == Format::kRaw);
 
