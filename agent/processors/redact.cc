@@ -1,0 +1,401 @@
+#include "agent/processors/redact.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "agent/processors/json_scan.h"
+#include "parsers/json/json_string.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>  // baseline on x86-64: no run-time dispatch needed
+#endif
+
+namespace logship::processors {
+namespace {
+
+using json_scan::ascii_lower;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/// JSON nesting deeper than this is skipped, not walked (simdjson's default
+/// maximum depth is 1024, so every record the parser accepted is walked).
+constexpr int kMaxDepth = 1024;
+
+/// Whether the pre-filter's four-digit hit at `i` is part of a possible card
+/// number. Tries every group start of the run without the left-boundary test
+/// (see card_at). Sets `run_end` to where the run stops.
+bool card_candidate(std::string_view s, size_t i, size_t& run_end) {
+  const size_t start = digit_run_start(s, i);
+  run_end = start;
+  while (run_end < s.size()) {
+    if (is_digit(s[run_end])) {
+      ++run_end;
+    } else if ((s[run_end] == ' ' || s[run_end] == '-') && run_end + 1 < s.size() &&
+               is_digit(s[run_end + 1])) {
+      ++run_end;
+    } else {
+      break;
+    }
+  }
+  for (size_t g = start; g < run_end; ++g) {
+    const bool group_start = is_digit(s[g]) && (g == start || !is_digit(s[g - 1]));
+    if (group_start && card_at(s, g, false) != 0) return true;
+  }
+  return false;
+}
+
+/// Whether the quote at `q` closes a key (':' after blanks) that is a name.
+bool key_candidate(std::string_view s, size_t q, const KeySet& keys) {
+  if (q < 2 || !keys.may_end_with(ascii_lower(s[q - 2]), ascii_lower(s[q - 1]))) return false;
+  size_t r = q + 1;
+  while (r < s.size() && is_json_ws(s[r])) ++r;
+  if (r >= s.size() || s[r] != ':') return false;
+  const size_t lim = std::min(q, keys.max_length() + 1);
+  for (size_t o = q; o-- > q - lim;) {
+    if (s[o] == '"') return keys.contains(s.substr(o + 1, q - o - 1));
+  }
+  return false;
+}
+
+/// Re-serialises a JSON record while walking it; see redact.h.
+class Walker {
+ public:
+  Walker(const RedactConfig& config, PatternSet patterns, bool keys, std::string& out,
+         std::array<uint32_t, kRedactKindCount>& counts)
+      : config_(config), patterns_(patterns), keys_(keys), out_(out), counts_(counts) {}
+
+  bool run(std::string_view payload) {
+    begin_ = copied_ = payload.data();
+    end_ = payload.data() + payload.size();
+    out_.clear();
+    (void)value(json_scan::skip_ws(begin_, end_), 0);
+    if (!changed_) return false;
+    out_.append(copied_, static_cast<size_t>(end_ - copied_));
+    return true;
+  }
+
+ private:
+  void replace(const char* a, const char* b, std::string_view text) {
+    out_.append(copied_, static_cast<size_t>(a - copied_));
+    out_.append(text);
+    copied_ = b;
+    changed_ = true;
+  }
+
+  const char* value(const char* p, int depth) {
+    if (p >= end_) return end_;
+    if (depth < kMaxDepth && *p == '{') return object(p, depth + 1);
+    if (depth < kMaxDepth && *p == '[') return array(p, depth + 1);
+    if (*p == '"') return string_value(p);
+    return json_scan::skip_value(p, end_);
+  }
+
+  const char* object(const char* p, int depth) {
+    ++p;
+    for (;;) {
+      p = json_scan::skip_ws(p, end_);
+      if (p >= end_ || *p != '"') return p < end_ && *p == '}' ? p + 1 : end_;
+      bool escaped = false;
+      const char* close = json_scan::skip_string(p + 1, end_, escaped);
+      if (close >= end_) return end_;
+      const std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
+      p = json_scan::skip_ws(close + 1, end_);
+      if (p >= end_ || *p != ':') return end_;
+      p = json_scan::skip_ws(p + 1, end_);
+      if (keys_ && config_.keys.contains(json_scan::key_text(raw, escaped, scratch_))) {
+        const char* v_end = json_scan::skip_value(p, end_);
+        if (holds_something(p, v_end)) {
+          replace(p, v_end, "\"[REDACTED]\"");
+          ++counts_[static_cast<size_t>(RedactKind::kKey)];
+        }
+        p = v_end;
+      } else {
+        p = value(p, depth);
+      }
+      p = json_scan::skip_ws(p, end_);
+      if (p < end_ && *p == ',') {
+        ++p;
+        continue;
+      }
+      return p < end_ && *p == '}' ? p + 1 : end_;
+    }
+  }
+
+  const char* array(const char* p, int depth) {
+    ++p;
+    p = json_scan::skip_ws(p, end_);
+    if (p < end_ && *p == ']') return p + 1;
+    for (;;) {
+      p = json_scan::skip_ws(value(json_scan::skip_ws(p, end_), depth), end_);
+      if (p < end_ && *p == ',') {
+        ++p;
+        continue;
+      }
+      return p < end_ && *p == ']' ? p + 1 : end_;
+    }
+  }
+
+  const char* string_value(const char* p) {
+    bool escaped = false;
+    const char* close = json_scan::skip_string(p + 1, end_, escaped);
+    if (close >= end_) return end_;
+    if (patterns_ == 0) return close + 1;
+    const std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
+    matches_.clear();
+    if (!escaped) {
+      find_patterns(raw, patterns_, matches_);
+      if (matches_.empty()) return close + 1;
+      out_.append(copied_, static_cast<size_t>(p + 1 - copied_));
+      replace_matches(raw, matches_, out_);
+      copied_ = close;
+      changed_ = true;
+    } else {
+      // Detect on the decoded text, so an escape can neither hide a secret
+      // nor be cut in half by a replacement; the string is re-escaped whole.
+      decoded_.clear();
+      json_scan::decode_string(raw, decoded_);
+      find_patterns(decoded_, patterns_, matches_);
+      if (matches_.empty()) return close + 1;
+      replaced_.clear();
+      replace_matches(decoded_, matches_, replaced_);
+      out_.append(copied_, static_cast<size_t>(p - copied_));
+      json::append_string(out_, replaced_);
+      copied_ = close + 1;
+      changed_ = true;
+    }
+    for (const PatternMatch& m : matches_) ++counts_[static_cast<size_t>(m.kind)];
+    return close + 1;
+  }
+
+  /// A value worth redacting: not null/true/false, "", {} or [].
+  bool holds_something(const char* p, const char* v_end) const {
+    if (p >= v_end) return false;
+    switch (*p) {
+      case '"': return v_end - p > 2;
+      case '{':
+      case '[': {
+        const char* q = json_scan::skip_ws(p + 1, v_end);
+        return q < v_end && *q != '}' && *q != ']';
+      }
+      case 't':
+      case 'f':
+      case 'n': return false;
+      default: return true;
+    }
+  }
+
+  const RedactConfig& config_;
+  const PatternSet patterns_;
+  const bool keys_;
+  std::string& out_;
+  std::array<uint32_t, kRedactKindCount>& counts_;
+  const char* begin_ = nullptr;
+  const char* end_ = nullptr;
+  const char* copied_ = nullptr;  // input before this is in out_ already
+  bool changed_ = false;
+  std::vector<PatternMatch> matches_;
+  std::string scratch_;
+  std::string decoded_;
+  std::string replaced_;
+};
+
+}  // namespace
+
+KeySet::KeySet(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (name.empty()) continue;
+    std::string lower(name);
+    for (char& c : lower) c = ascii_lower(c);
+    if (std::find(names_.begin(), names_.end(), lower) != names_.end()) continue;
+    const char a = lower.size() >= 2 ? lower[lower.size() - 2] : '"';
+    const unsigned i = (static_cast<unsigned char>(a) << 8) |
+                       static_cast<unsigned char>(lower.back());
+    pairs_[i >> 6] |= uint64_t{1} << (i & 63);
+    max_length_ = std::max(max_length_, lower.size());
+    has_escapable_ |= lower.find('/') != std::string::npos;
+    names_.push_back(std::move(lower));
+  }
+}
+
+bool KeySet::contains(std::string_view key) const {
+  if (key.size() > max_length_) return false;
+  for (const std::string& name : names_) {
+    if (json_scan::iequals_lower(key, name)) return true;
+  }
+  return false;
+}
+
+RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactConfig& config) {
+  RedactCandidates c;
+  const PatternSet want = config.patterns;
+  const bool keys = json && !config.keys.empty();
+  const bool any_backslash = keys && config.keys.has_escapable();
+  const size_t n = s.size();
+  size_t card_checked = 0;  // card runs before this offset were checked already
+#if defined(__SSE2__)
+  const auto eq = [](__m128i x, char ch) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(ch)); };
+  const auto dig = [](__m128i x) {
+    const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+  };
+  const auto bits = [](__m128i x) { return static_cast<uint32_t>(_mm_movemask_epi8(x)); };
+  const auto load = [](const char* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
+  for (size_t off = 0; off < n; off += 16) {
+    const char* p = s.data() + off;
+    // Loads up to p + 19, at most 19 bytes past the payload: padding.
+    const __m128i x0 = load(p), x1 = load(p + 1), x2 = load(p + 2), x3 = load(p + 3);
+    const uint32_t valid = n - off >= 16 ? 0xFFFFu : (1u << (n - off)) - 1;
+    __m128i rare = _mm_setzero_si128();
+    PatternSet rare_kinds = 0;
+    if (want & pattern_bit(RedactKind::kJwt)) {
+      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, 'e'), eq(x1, 'y')), eq(x2, 'J')));
+    }
+    if (want & pattern_bit(RedactKind::kAwsKey)) {
+      const __m128i ks = _mm_or_si128(eq(x1, 'K'), eq(x1, 'S'));
+      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, 'A'), ks),
+                                              _mm_and_si128(eq(x2, 'I'), eq(x3, 'A'))));
+    }
+    if (want & pattern_bit(RedactKind::kBearer)) {
+      const __m128i lo = _mm_set1_epi8(0x20);
+      rare = _mm_or_si128(
+          rare, _mm_and_si128(_mm_and_si128(eq(_mm_or_si128(x0, lo), 'b'), eq(_mm_or_si128(x1, lo), 'e')),
+                              _mm_and_si128(eq(_mm_or_si128(x2, lo), 'a'), eq(_mm_or_si128(x3, lo), 'r'))));
+    }
+    if (want & pattern_bit(RedactKind::kPrivateKey)) {
+      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, '-'), eq(x1, 'B')),
+                                              _mm_and_si128(eq(x2, 'E'), eq(x3, 'G'))));
+    }
+    if (want & pattern_bit(RedactKind::kEmail)) rare = _mm_or_si128(rare, eq(x0, '@'));
+    if (json) {
+      const __m128i bs = eq(x0, '\\');
+      rare = _mm_or_si128(rare, any_backslash ? bs : _mm_and_si128(bs, eq(x1, 'u')));
+    }
+    if ((bits(rare) & valid) != 0) {
+      // Rare triggers: find out which on the scalar side, a few times per record at most.
+      for (uint32_t m = bits(rare) & valid; m != 0; m &= m - 1) {
+        const size_t i = off + static_cast<size_t>(std::countr_zero(m));
+        const char ch = s[i];
+        if (ch == '\\') {
+          c.escapes = true;
+        } else if (ch == 'e') {
+          rare_kinds |= pattern_bit(RedactKind::kJwt);
+        } else if (ch == 'A') {
+          rare_kinds |= pattern_bit(RedactKind::kAwsKey);
+        } else if (ch == '-') {
+          rare_kinds |= pattern_bit(RedactKind::kPrivateKey);
+        } else if (ch == '@') {
+          rare_kinds |= pattern_bit(RedactKind::kEmail);
+        } else {
+          rare_kinds |= pattern_bit(RedactKind::kBearer);
+        }
+      }
+      c.patterns |= rare_kinds & want;
+    }
+    if ((want & pattern_bit(RedactKind::kCreditCard)) &&
+        !(c.patterns & pattern_bit(RedactKind::kCreditCard))) {
+      uint32_t m = bits(_mm_and_si128(_mm_and_si128(dig(x0), dig(x1)), _mm_and_si128(dig(x2), dig(x3)))) & valid;
+      for (; m != 0; m &= m - 1) {
+        const size_t i = off + static_cast<size_t>(std::countr_zero(m));
+        if (i < card_checked) continue;
+        if (card_candidate(s, i, card_checked)) {
+          c.patterns |= pattern_bit(RedactKind::kCreditCard);
+          break;
+        }
+      }
+    }
+    if (keys && !c.key) {
+      const __m128i after = _mm_or_si128(eq(x1, ':'), eq(x1, ' '));
+      for (uint32_t m = bits(_mm_and_si128(eq(x0, '"'), after)) & valid; m != 0; m &= m - 1) {
+        if (key_candidate(s, off + static_cast<size_t>(std::countr_zero(m)), config.keys)) {
+          c.key = true;
+          break;
+        }
+      }
+    }
+  }
+#else
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view t = s.substr(i, 4);
+    if (json && s[i] == '\\' && (any_backslash || (i + 1 < n && s[i + 1] == 'u'))) c.escapes = true;
+    if (t.starts_with("eyJ")) c.patterns |= want & pattern_bit(RedactKind::kJwt);
+    if (t == "AKIA" || t == "ASIA") c.patterns |= want & pattern_bit(RedactKind::kAwsKey);
+    if (t == "-BEG") c.patterns |= want & pattern_bit(RedactKind::kPrivateKey);
+    if (s[i] == '@') c.patterns |= want & pattern_bit(RedactKind::kEmail);
+    if (t.size() == 4 && (t[0] | 0x20) == 'b' && (t[1] | 0x20) == 'e' && (t[2] | 0x20) == 'a' &&
+        (t[3] | 0x20) == 'r') {
+      c.patterns |= want & pattern_bit(RedactKind::kBearer);
+    }
+    if ((want & pattern_bit(RedactKind::kCreditCard)) && i >= card_checked && t.size() == 4 &&
+        std::all_of(t.begin(), t.end(), is_digit) && card_candidate(s, i, card_checked)) {
+      c.patterns |= pattern_bit(RedactKind::kCreditCard);
+    }
+    if (keys && s[i] == '"' && key_candidate(s, i, config.keys)) c.key = true;
+  }
+#endif
+  return c;
+}
+
+namespace {
+
+bool redact_with(std::string_view payload, bool json, const RedactConfig& config,
+                 const RedactCandidates& c, std::string& out,
+                 std::array<uint32_t, kRedactKindCount>& counts) {
+  if (!json) {
+    std::vector<PatternMatch> matches;
+    find_patterns(payload, c.patterns, matches);
+    if (matches.empty()) return false;
+    out.clear();
+    replace_matches(payload, matches, out);
+    for (const PatternMatch& m : matches) ++counts[static_cast<size_t>(m.kind)];
+    return true;
+  }
+  Walker walker(config, c.escapes ? config.patterns : c.patterns, c.key || c.escapes, out, counts);
+  return walker.run(payload);
+}
+
+}  // namespace
+
+bool redact_payload(std::string_view payload, PayloadKind kind, const RedactConfig& config,
+                    std::string& out, std::array<uint32_t, kRedactKindCount>& counts) {
+  if (!config.enabled()) return false;
+  const bool json = kind == PayloadKind::kJsonObject;
+  const RedactCandidates c = redact_prefilter(payload, json, config);
+  if (!c.any()) return false;
+  return redact_with(payload, json, config, c, out, counts);
+}
+
+bool redact_payload_unfiltered(std::string_view payload, PayloadKind kind,
+                               const RedactConfig& config, std::string& out,
+                               std::array<uint32_t, kRedactKindCount>& counts) {
+  if (!config.enabled()) return false;
+  RedactCandidates all;
+  all.patterns = config.patterns;
+  all.key = true;
+  all.escapes = true;
+  return redact_with(payload, kind == PayloadKind::kJsonObject, config, all, out, counts);
+}
+
+void RedactProcessor::process(const Record& record, RecordEmitter& next) {
+  std::array<uint32_t, kRedactKindCount> counts{};
+  if (!redact_payload(record.payload, record.kind, *config_, buffer_, counts)) {
+    next.emit(record);
+    return;
+  }
+  const size_t size = buffer_.size();
+  buffer_.resize(size + json_scan::kPadding, ' ');  // record.h: 64 readable bytes after the payload
+  for (size_t k = 0; k < kRedactKindCount; ++k) {
+    if (counts[k] != 0) stats_.add_redaction(static_cast<RedactKind>(k), counts[k]);
+  }
+  Record changed = record;
+  changed.payload = std::string_view(buffer_.data(), size);
+  next.emit(changed);
+}
+
+ProcessorPtr RedactFactory::create(const SourceInfo& /*source*/) const {
+  if (!config_->enabled()) return nullptr;
+  return std::make_unique<RedactProcessor>(config_, stats_);
+}
+
+}  // namespace logship::processors
