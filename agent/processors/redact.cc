@@ -7,8 +7,8 @@
 #include "agent/processors/json_scan.h"
 #include "parsers/json/json_string.h"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>  // baseline on x86-64: no run-time dispatch needed
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <immintrin.h>  // SSE2 is the x86-64 baseline; AVX2 is chosen at run time
 #endif
 
 namespace logship::processors {
@@ -46,17 +46,14 @@ bool card_candidate(std::string_view s, size_t i, size_t& run_end) {
   return false;
 }
 
-/// Whether the quote at `q` closes a key (':' after blanks) that is a name.
+/// Whether the quote at `q` closes a key (':' after blanks) that is a name:
+/// for each name, the bytes before `q` spell it and a quote precedes them
+/// (no backward search; an escaped quote there only makes a false hit).
 bool key_candidate(std::string_view s, size_t q, const KeySet& keys) {
-  if (q < 2 || !keys.may_end_with(ascii_lower(s[q - 2]), ascii_lower(s[q - 1]))) return false;
   size_t r = q + 1;
   while (r < s.size() && is_json_ws(s[r])) ++r;
   if (r >= s.size() || s[r] != ':') return false;
-  const size_t lim = std::min(q, keys.max_length() + 1);
-  for (size_t o = q; o-- > q - lim;) {
-    if (s[o] == '"') return keys.contains(s.substr(o + 1, q - o - 1));
-  }
-  return false;
+  return keys.ends_at(s, q);
 }
 
 /// Re-serialises a JSON record while walking it; see redact.h.
@@ -210,13 +207,27 @@ KeySet::KeySet(const std::vector<std::string>& names) {
     for (char& c : lower) c = ascii_lower(c);
     if (std::find(names_.begin(), names_.end(), lower) != names_.end()) continue;
     const char a = lower.size() >= 2 ? lower[lower.size() - 2] : '"';
-    const unsigned i = (static_cast<unsigned char>(a) << 8) |
-                       static_cast<unsigned char>(lower.back());
-    pairs_[i >> 6] |= uint64_t{1} << (i & 63);
+    const char b = lower.back();
+    const auto upper = [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; };
+    for (const char x : {a, upper(a)}) {
+      for (const char y : {b, upper(b)}) {
+        const unsigned i = static_cast<unsigned>(static_cast<unsigned char>(x)) |
+                           (static_cast<unsigned>(static_cast<unsigned char>(y)) << 8);
+        pairs_[i >> 6] |= uint64_t{1} << (i & 63);
+      }
+    }
     max_length_ = std::max(max_length_, lower.size());
     has_escapable_ |= lower.find('/') != std::string::npos;
     names_.push_back(std::move(lower));
   }
+}
+
+bool KeySet::ends_at(std::string_view s, size_t q) const {
+  for (const std::string& name : names_) {
+    const size_t n = name.size();
+    if (q > n && s[q - n - 1] == '"' && json_scan::iequals_lower(s.substr(q - n, n), name)) return true;
+  }
+  return false;
 }
 
 bool KeySet::contains(std::string_view key) const {
@@ -227,95 +238,67 @@ bool KeySet::contains(std::string_view key) const {
   return false;
 }
 
+#if defined(__x86_64__) && defined(__SSE2__)
+namespace {
+
+// The pre-filter twice: SSE2 (the x86-64 baseline) and AVX2, picked once at
+// start from the CPU (the binary must run on any x86-64 node, so no -march).
+namespace sse2 {
+using V = __m128i;
+constexpr size_t kStep = 16;
+inline V load(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline V splat(char c) { return _mm_set1_epi8(c); }
+inline V eq(V x, V c) { return _mm_cmpeq_epi8(x, c); }
+inline V and_(V a, V b) { return _mm_and_si128(a, b); }
+inline V or_(V a, V b) { return _mm_or_si128(a, b); }
+inline V lower(V x, V case_bit) { return _mm_or_si128(x, case_bit); }
+inline V zero() { return _mm_setzero_si128(); }
+inline V digit(V x, V zero_char, V nine) {
+  const V t = _mm_sub_epi8(x, zero_char);
+  return _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
+}
+inline uint64_t bits(V x) { return static_cast<uint32_t>(_mm_movemask_epi8(x)); }
+#include "agent/processors/redact_prefilter.inc"
+}  // namespace sse2
+
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace avx2 {
+using V = __m256i;
+constexpr size_t kStep = 32;
+inline V load(const char* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline V splat(char c) { return _mm256_set1_epi8(c); }
+inline V eq(V x, V c) { return _mm256_cmpeq_epi8(x, c); }
+inline V and_(V a, V b) { return _mm256_and_si256(a, b); }
+inline V or_(V a, V b) { return _mm256_or_si256(a, b); }
+inline V lower(V x, V case_bit) { return _mm256_or_si256(x, case_bit); }
+inline V zero() { return _mm256_setzero_si256(); }
+inline V digit(V x, V zero_char, V nine) {
+  const V t = _mm256_sub_epi8(x, zero_char);
+  return _mm256_cmpeq_epi8(_mm256_min_epu8(t, nine), t);
+}
+inline uint64_t bits(V x) { return static_cast<uint32_t>(_mm256_movemask_epi8(x)); }
+#include "agent/processors/redact_prefilter.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+
+using PrefilterFn = RedactCandidates (*)(std::string_view, bool, const RedactConfig&);
+const PrefilterFn kPrefilter = __builtin_cpu_supports("avx2") ? &avx2::prefilter : &sse2::prefilter;
+
+}  // namespace
+
 RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactConfig& config) {
+  return kPrefilter(s, json, config);
+}
+#else
+RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactConfig& config) {
+  // Portable fallback: the same triggers, byte by byte.
   RedactCandidates c;
   const PatternSet want = config.patterns;
   const bool keys = json && !config.keys.empty();
   const bool any_backslash = keys && config.keys.has_escapable();
+  size_t card_checked = 0;
   const size_t n = s.size();
-  size_t card_checked = 0;  // card runs before this offset were checked already
-#if defined(__SSE2__)
-  const auto eq = [](__m128i x, char ch) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(ch)); };
-  const auto dig = [](__m128i x) {
-    const __m128i t = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-    return _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
-  };
-  const auto bits = [](__m128i x) { return static_cast<uint32_t>(_mm_movemask_epi8(x)); };
-  const auto load = [](const char* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
-  for (size_t off = 0; off < n; off += 16) {
-    const char* p = s.data() + off;
-    // Loads up to p + 19, at most 19 bytes past the payload: padding.
-    const __m128i x0 = load(p), x1 = load(p + 1), x2 = load(p + 2), x3 = load(p + 3);
-    const uint32_t valid = n - off >= 16 ? 0xFFFFu : (1u << (n - off)) - 1;
-    __m128i rare = _mm_setzero_si128();
-    PatternSet rare_kinds = 0;
-    if (want & pattern_bit(RedactKind::kJwt)) {
-      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, 'e'), eq(x1, 'y')), eq(x2, 'J')));
-    }
-    if (want & pattern_bit(RedactKind::kAwsKey)) {
-      const __m128i ks = _mm_or_si128(eq(x1, 'K'), eq(x1, 'S'));
-      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, 'A'), ks),
-                                              _mm_and_si128(eq(x2, 'I'), eq(x3, 'A'))));
-    }
-    if (want & pattern_bit(RedactKind::kBearer)) {
-      const __m128i lo = _mm_set1_epi8(0x20);
-      rare = _mm_or_si128(
-          rare, _mm_and_si128(_mm_and_si128(eq(_mm_or_si128(x0, lo), 'b'), eq(_mm_or_si128(x1, lo), 'e')),
-                              _mm_and_si128(eq(_mm_or_si128(x2, lo), 'a'), eq(_mm_or_si128(x3, lo), 'r'))));
-    }
-    if (want & pattern_bit(RedactKind::kPrivateKey)) {
-      rare = _mm_or_si128(rare, _mm_and_si128(_mm_and_si128(eq(x0, '-'), eq(x1, 'B')),
-                                              _mm_and_si128(eq(x2, 'E'), eq(x3, 'G'))));
-    }
-    if (want & pattern_bit(RedactKind::kEmail)) rare = _mm_or_si128(rare, eq(x0, '@'));
-    if (json) {
-      const __m128i bs = eq(x0, '\\');
-      rare = _mm_or_si128(rare, any_backslash ? bs : _mm_and_si128(bs, eq(x1, 'u')));
-    }
-    if ((bits(rare) & valid) != 0) {
-      // Rare triggers: find out which on the scalar side, a few times per record at most.
-      for (uint32_t m = bits(rare) & valid; m != 0; m &= m - 1) {
-        const size_t i = off + static_cast<size_t>(std::countr_zero(m));
-        const char ch = s[i];
-        if (ch == '\\') {
-          c.escapes = true;
-        } else if (ch == 'e') {
-          rare_kinds |= pattern_bit(RedactKind::kJwt);
-        } else if (ch == 'A') {
-          rare_kinds |= pattern_bit(RedactKind::kAwsKey);
-        } else if (ch == '-') {
-          rare_kinds |= pattern_bit(RedactKind::kPrivateKey);
-        } else if (ch == '@') {
-          rare_kinds |= pattern_bit(RedactKind::kEmail);
-        } else {
-          rare_kinds |= pattern_bit(RedactKind::kBearer);
-        }
-      }
-      c.patterns |= rare_kinds & want;
-    }
-    if ((want & pattern_bit(RedactKind::kCreditCard)) &&
-        !(c.patterns & pattern_bit(RedactKind::kCreditCard))) {
-      uint32_t m = bits(_mm_and_si128(_mm_and_si128(dig(x0), dig(x1)), _mm_and_si128(dig(x2), dig(x3)))) & valid;
-      for (; m != 0; m &= m - 1) {
-        const size_t i = off + static_cast<size_t>(std::countr_zero(m));
-        if (i < card_checked) continue;
-        if (card_candidate(s, i, card_checked)) {
-          c.patterns |= pattern_bit(RedactKind::kCreditCard);
-          break;
-        }
-      }
-    }
-    if (keys && !c.key) {
-      const __m128i after = _mm_or_si128(eq(x1, ':'), eq(x1, ' '));
-      for (uint32_t m = bits(_mm_and_si128(eq(x0, '"'), after)) & valid; m != 0; m &= m - 1) {
-        if (key_candidate(s, off + static_cast<size_t>(std::countr_zero(m)), config.keys)) {
-          c.key = true;
-          break;
-        }
-      }
-    }
-  }
-#else
   for (size_t i = 0; i < n; ++i) {
     const std::string_view t = s.substr(i, 4);
     if (json && s[i] == '\\' && (any_backslash || (i + 1 < n && s[i + 1] == 'u'))) c.escapes = true;
@@ -323,8 +306,8 @@ RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactCon
     if (t == "AKIA" || t == "ASIA") c.patterns |= want & pattern_bit(RedactKind::kAwsKey);
     if (t == "-BEG") c.patterns |= want & pattern_bit(RedactKind::kPrivateKey);
     if (s[i] == '@') c.patterns |= want & pattern_bit(RedactKind::kEmail);
-    if (t.size() == 4 && (t[0] | 0x20) == 'b' && (t[1] | 0x20) == 'e' && (t[2] | 0x20) == 'a' &&
-        (t[3] | 0x20) == 'r') {
+    if (t.size() == 4 && ascii_lower(t[0]) == 'b' && ascii_lower(t[1]) == 'e' &&
+        ascii_lower(t[2]) == 'a' && ascii_lower(t[3]) == 'r') {
       c.patterns |= want & pattern_bit(RedactKind::kBearer);
     }
     if ((want & pattern_bit(RedactKind::kCreditCard)) && i >= card_checked && t.size() == 4 &&
@@ -333,9 +316,9 @@ RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactCon
     }
     if (keys && s[i] == '"' && key_candidate(s, i, config.keys)) c.key = true;
   }
-#endif
   return c;
 }
+#endif
 
 namespace {
 

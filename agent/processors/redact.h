@@ -41,11 +41,19 @@ class KeySet {
   [[nodiscard]] bool empty() const { return names_.empty(); }
   /// Whether `key` (decoded key text) is one of the names, ASCII case-insensitive.
   [[nodiscard]] bool contains(std::string_view key) const;
-  /// Whether a key whose last two bytes (lower-cased; '"' then the byte for
-  /// a one-byte key) are `a`,`b` may be one of the names.
+  /// Whether s[q] could close a key that is one of the names: some name's
+  /// bytes (any case) end at q, right after a '"'. Escapes are not decoded.
+  [[nodiscard]] bool ends_at(std::string_view s, size_t q) const;
+  /// Whether a key whose last two bytes are `a`,`b` (as written, any case;
+  /// '"' then the byte for a one-byte key) may be one of the names. The
+  /// table holds every case variant, so no lower-casing is needed here.
   [[nodiscard]] bool may_end_with(char a, char b) const {
-    const unsigned i = (static_cast<unsigned char>(a) << 8) | static_cast<unsigned char>(b);
-    return (pairs_[i >> 6] >> (i & 63)) & 1;
+    return may_end_with_pair(static_cast<unsigned>(static_cast<unsigned char>(a)) |
+                             (static_cast<unsigned>(static_cast<unsigned char>(b)) << 8));
+  }
+  /// The same with the two bytes as one little-endian 16-bit value.
+  [[nodiscard]] bool may_end_with_pair(unsigned pair) const {
+    return (pairs_[pair >> 6] >> (pair & 63)) & 1;
   }
   [[nodiscard]] size_t max_length() const { return max_length_; }
   /// A name holds a byte JSON may escape optionally ('/'): then the

@@ -190,7 +190,8 @@ size_t digit_run_start(std::string_view s, size_t i) {
 }
 
 size_t card_at(std::string_view s, size_t i, bool check_left) {
-  if (i >= s.size() || s[i] < '2' || s[i] > '6') return 0;
+  if (i + 4 > s.size() || s[i] < '2' || s[i] > '6') return 0;
+  if (!is_digit(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 3])) return 0;  // first group >= 4
   if (check_left && !left_ok(s, i)) return 0;
   // The maximal run: digits with single separators between them, one
   // separator kind throughout.
@@ -225,7 +226,9 @@ void find_patterns(std::string_view text, PatternSet kinds, std::vector<PatternM
   if (out.size() - first <= 1) return;
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
             [](const PatternMatch& a, const PatternMatch& b) {
-              return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+              if (a.begin != b.begin) return a.begin < b.begin;
+              if (a.end != b.end) return a.end > b.end;
+              return a.kind > b.kind;  // same span: the later, more specific kind (jwt over bearer)
             });
   // Drop matches that overlap an earlier one (a JWT inside a private key,
   // digits inside a bearer token).

@@ -4,7 +4,8 @@
 // engine. What each one matches:
 //
 //   credit_card  13..19 digits, optionally grouped by one separator kind
-//                (single spaces or single dashes), first digit 2..6 (the
+//                (single spaces or single dashes; the first group has at
+//                least 4 digits, as every card layout does), first digit 2..6 (the
 //                card networks' ranges; excludes epoch-millisecond times
 //                that start with 1), not touching a letter or digit on
 //                either side, Luhn-valid. A digit run longer than 19 (with
