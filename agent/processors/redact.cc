@@ -7,54 +7,16 @@
 #include "agent/processors/json_scan.h"
 #include "parsers/json/json_string.h"
 
-#if defined(__x86_64__) && defined(__SSE2__)
-#include <immintrin.h>  // SSE2 is the x86-64 baseline; AVX2 is chosen at run time
-#endif
 
 namespace logship::processors {
 namespace {
 
 using json_scan::ascii_lower;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /// JSON nesting deeper than this is skipped, not walked (simdjson's default
 /// maximum depth is 1024, so every record the parser accepted is walked).
 constexpr int kMaxDepth = 1024;
-
-/// Whether the pre-filter's four-digit hit at `i` is part of a possible card
-/// number. Tries every group start of the run without the left-boundary test
-/// (see card_at). Sets `run_end` to where the run stops.
-bool card_candidate(std::string_view s, size_t i, size_t& run_end) {
-  const size_t start = digit_run_start(s, i);
-  run_end = start;
-  while (run_end < s.size()) {
-    if (is_digit(s[run_end])) {
-      ++run_end;
-    } else if ((s[run_end] == ' ' || s[run_end] == '-') && run_end + 1 < s.size() &&
-               is_digit(s[run_end + 1])) {
-      ++run_end;
-    } else {
-      break;
-    }
-  }
-  for (size_t g = start; g < run_end; ++g) {
-    const bool group_start = is_digit(s[g]) && (g == start || !is_digit(s[g - 1]));
-    if (group_start && card_at(s, g, false) != 0) return true;
-  }
-  return false;
-}
-
-/// Whether the quote at `q` closes a key (':' after blanks) that is a name:
-/// for each name, the bytes before `q` spell it and a quote precedes them
-/// (no backward search; an escaped quote there only makes a false hit).
-bool key_candidate(std::string_view s, size_t q, const KeySet& keys) {
-  size_t r = q + 1;
-  while (r < s.size() && is_json_ws(s[r])) ++r;
-  if (r >= s.size() || s[r] != ':') return false;
-  return keys.ends_at(s, q);
-}
 
 /// Re-serialises a JSON record while walking it; see redact.h.
 class Walker {
@@ -237,88 +199,6 @@ bool KeySet::contains(std::string_view key) const {
   }
   return false;
 }
-
-#if defined(__x86_64__) && defined(__SSE2__)
-namespace {
-
-// The pre-filter twice: SSE2 (the x86-64 baseline) and AVX2, picked once at
-// start from the CPU (the binary must run on any x86-64 node, so no -march).
-namespace sse2 {
-using V = __m128i;
-constexpr size_t kStep = 16;
-inline V load(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-inline V splat(char c) { return _mm_set1_epi8(c); }
-inline V eq(V x, V c) { return _mm_cmpeq_epi8(x, c); }
-inline V and_(V a, V b) { return _mm_and_si128(a, b); }
-inline V or_(V a, V b) { return _mm_or_si128(a, b); }
-inline V lower(V x, V case_bit) { return _mm_or_si128(x, case_bit); }
-inline V zero() { return _mm_setzero_si128(); }
-inline V digit(V x, V zero_char, V nine) {
-  const V t = _mm_sub_epi8(x, zero_char);
-  return _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t);
-}
-inline uint64_t bits(V x) { return static_cast<uint32_t>(_mm_movemask_epi8(x)); }
-#include "agent/processors/redact_prefilter.inc"
-}  // namespace sse2
-
-#pragma GCC push_options
-#pragma GCC target("avx2")
-namespace avx2 {
-using V = __m256i;
-constexpr size_t kStep = 32;
-inline V load(const char* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline V splat(char c) { return _mm256_set1_epi8(c); }
-inline V eq(V x, V c) { return _mm256_cmpeq_epi8(x, c); }
-inline V and_(V a, V b) { return _mm256_and_si256(a, b); }
-inline V or_(V a, V b) { return _mm256_or_si256(a, b); }
-inline V lower(V x, V case_bit) { return _mm256_or_si256(x, case_bit); }
-inline V zero() { return _mm256_setzero_si256(); }
-inline V digit(V x, V zero_char, V nine) {
-  const V t = _mm256_sub_epi8(x, zero_char);
-  return _mm256_cmpeq_epi8(_mm256_min_epu8(t, nine), t);
-}
-inline uint64_t bits(V x) { return static_cast<uint32_t>(_mm256_movemask_epi8(x)); }
-#include "agent/processors/redact_prefilter.inc"
-}  // namespace avx2
-#pragma GCC pop_options
-
-using PrefilterFn = RedactCandidates (*)(std::string_view, bool, const RedactConfig&);
-const PrefilterFn kPrefilter = __builtin_cpu_supports("avx2") ? &avx2::prefilter : &sse2::prefilter;
-
-}  // namespace
-
-RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactConfig& config) {
-  return kPrefilter(s, json, config);
-}
-#else
-RedactCandidates redact_prefilter(std::string_view s, bool json, const RedactConfig& config) {
-  // Portable fallback: the same triggers, byte by byte.
-  RedactCandidates c;
-  const PatternSet want = config.patterns;
-  const bool keys = json && !config.keys.empty();
-  const bool any_backslash = keys && config.keys.has_escapable();
-  size_t card_checked = 0;
-  const size_t n = s.size();
-  for (size_t i = 0; i < n; ++i) {
-    const std::string_view t = s.substr(i, 4);
-    if (json && s[i] == '\\' && (any_backslash || (i + 1 < n && s[i + 1] == 'u'))) c.escapes = true;
-    if (t.starts_with("eyJ")) c.patterns |= want & pattern_bit(RedactKind::kJwt);
-    if (t == "AKIA" || t == "ASIA") c.patterns |= want & pattern_bit(RedactKind::kAwsKey);
-    if (t == "-BEG") c.patterns |= want & pattern_bit(RedactKind::kPrivateKey);
-    if (s[i] == '@') c.patterns |= want & pattern_bit(RedactKind::kEmail);
-    if (t.size() == 4 && ascii_lower(t[0]) == 'b' && ascii_lower(t[1]) == 'e' &&
-        ascii_lower(t[2]) == 'a' && ascii_lower(t[3]) == 'r') {
-      c.patterns |= want & pattern_bit(RedactKind::kBearer);
-    }
-    if ((want & pattern_bit(RedactKind::kCreditCard)) && i >= card_checked && t.size() == 4 &&
-        std::all_of(t.begin(), t.end(), is_digit) && card_candidate(s, i, card_checked)) {
-      c.patterns |= pattern_bit(RedactKind::kCreditCard);
-    }
-    if (keys && s[i] == '"' && key_candidate(s, i, config.keys)) c.key = true;
-  }
-  return c;
-}
-#endif
 
 namespace {
 

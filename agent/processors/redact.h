@@ -9,9 +9,10 @@
 // (redact_patterns.h), decoded first when it holds escapes and re-escaped
 // after. Text records go through the detectors whole.
 //
-// Speed: a SIMD pre-filter (SSE2, 16 bytes a step) looks for the detectors'
-// trigger bytes ("eyJ", "AKIA"/"ASIA", "bear", "-BEG", '@', runs of four
-// digits verified as a possible card on the spot) and for keys' closing
+// Speed: a SIMD pre-filter (AVX2 nibble lookups when the CPU has them, SSE2
+// otherwise; redact_prefilter.cc) looks for the detectors' trigger bytes
+// ("eyJ", "AKIA"/"ASIA", "bear", "-BEG", '@', 13-byte runs of digits and
+// separators verified as a possible card on the spot) and for keys' closing
 // quotes followed by ':' whose last two bytes could end a redacted key name
 // (verified against the set). A record with no candidate is passed on
 // untouched, byte for byte; only a record the walk really changes is
@@ -81,10 +82,18 @@ struct RedactCandidates {
   [[nodiscard]] bool any() const { return patterns != 0 || key || escapes; }
 };
 
-/// The pre-filter. `json` selects key and escape checks. Reads up to 20
-/// bytes past the payload (within its padding).
+/// The pre-filter (redact_prefilter.cc). `json` selects key and escape
+/// checks. Reads up to 34 bytes past the payload (within its padding).
 [[nodiscard]] RedactCandidates redact_prefilter(std::string_view payload, bool json,
                                                 const RedactConfig& config);
+/// The same with the portable scalar and the SSE2 mask producers, whatever
+/// the CPU: for tests that hold the three to the same answers.
+[[nodiscard]] RedactCandidates redact_prefilter_portable(std::string_view payload, bool json,
+                                                         const RedactConfig& config);
+#if defined(__x86_64__)
+[[nodiscard]] RedactCandidates redact_prefilter_sse2(std::string_view payload, bool json,
+                                                     const RedactConfig& config);
+#endif
 
 /// Redacts one payload. Returns false (and leaves `out` unspecified) when
 /// nothing changed; otherwise `out` holds the new payload (no padding) and

@@ -42,6 +42,16 @@ std::string redact(std::string_view payload, PayloadKind kind, const RedactConfi
   const bool changed2 = redact_payload_unfiltered(p.view(), kind, c, reference, counts2);
   INFO(payload);
   CHECK(changed == changed2);
+  // The three mask producers (AVX2 or SSE2 by CPU, SSE2, portable) agree.
+  const auto same = [](const RedactCandidates& a, const RedactCandidates& b) {
+    return a.patterns == b.patterns && a.key == b.key && a.escapes == b.escapes;
+  };
+  const bool is_json = kind == PayloadKind::kJsonObject;
+  const RedactCandidates best = redact_prefilter(p.view(), is_json, c);
+  CHECK(same(best, redact_prefilter_portable(p.view(), is_json, c)));
+#if defined(__x86_64__)
+  CHECK(same(best, redact_prefilter_sse2(p.view(), is_json, c)));
+#endif
   if (!changed) return std::string(payload);
   CHECK(out == reference);
   CHECK(counts == counts2);
@@ -249,4 +259,26 @@ TEST_CASE("deep nesting is walked to the parser's limit", "[processors][redact]"
   for (int i = 0; i < 200; ++i) deep += "]}";
   const std::string out = json(deep);
   CHECK(out.find(R"("secret":"[REDACTED]")") != std::string::npos);
+}
+
+TEST_CASE("triggers at every offset across 64-byte blocks", "[processors][redact]") {
+  // Each secret at each position 0..140 of a longer record: block edges,
+  // vector edges and the payload's end are all crossed.
+  const std::vector<std::pair<std::string, std::string>> secrets = {
+      {"4111 1111 1111 1111", "[REDACTED:credit_card]"},
+      {"AKIAIOSFODNN7EXAMPLE", "[REDACTED:aws_key]"},
+      {"Bearer abc123def456ghi", "Bearer [REDACTED:bearer]"},
+      {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx.c2ln", "[REDACTED:jwt]"},
+  };
+  for (const auto& [secret, replaced] : secrets) {
+    for (size_t pos = 0; pos < 140; ++pos) {
+      const std::string filler(pos, 'x');
+      CHECK(text(filler + " " + secret) == filler + " " + replaced);
+      CHECK(json(R"({"m":")" + filler + " " + secret + R"("})") == R"({"m":")" + filler + " " + replaced + R"("})");
+    }
+  }
+  for (size_t pos = 0; pos < 140; ++pos) {
+    const std::string key(pos, 'k');
+    CHECK(json(R"({")" + key + R"(":1,"password":"x"})") == R"({")" + key + R"(":1,"password":"[REDACTED]"})");
+  }
 }
