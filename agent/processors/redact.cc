@@ -162,6 +162,16 @@ class Walker {
 
 }  // namespace
 
+namespace {
+
+/// Bucket of a name's (lower-cased) last two bytes.
+size_t pair_bucket(char a, char b) {
+  return (static_cast<size_t>(static_cast<unsigned char>(ascii_lower(a))) * 31 +
+          static_cast<unsigned char>(ascii_lower(b))) & 63;
+}
+
+}  // namespace
+
 KeySet::KeySet(const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (name.empty()) continue;
@@ -178,6 +188,15 @@ KeySet::KeySet(const std::vector<std::string>& names) {
         pairs_[i >> 6] |= uint64_t{1} << (i & 63);
       }
     }
+    for (const char x : {a, upper(a)}) {
+      nibbles_[0][static_cast<unsigned char>(x) & 15] |= 0x20;
+      nibbles_[1][static_cast<unsigned char>(x) >> 4] |= 0x20;
+    }
+    for (const char y : {b, upper(b)}) {
+      nibbles_[2][static_cast<unsigned char>(y) & 15] |= 0x20;
+      nibbles_[3][static_cast<unsigned char>(y) >> 4] |= 0x20;
+    }
+    buckets_[pair_bucket(a, b)].push_back(static_cast<uint16_t>(names_.size()));
     max_length_ = std::max(max_length_, lower.size());
     has_escapable_ |= lower.find('/') != std::string::npos;
     names_.push_back(std::move(lower));
@@ -185,7 +204,9 @@ KeySet::KeySet(const std::vector<std::string>& names) {
 }
 
 bool KeySet::ends_at(std::string_view s, size_t q) const {
-  for (const std::string& name : names_) {
+  if (q < 2) return false;
+  for (const uint16_t index : buckets_[pair_bucket(s[q - 2], s[q - 1])]) {
+    const std::string& name = names_[index];
     const size_t n = name.size();
     if (q > n && s[q - n - 1] == '"' && json_scan::iequals_lower(s.substr(q - n, n), name)) return true;
   }

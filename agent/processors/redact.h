@@ -56,6 +56,12 @@ class KeySet {
   [[nodiscard]] bool may_end_with_pair(unsigned pair) const {
     return (pairs_[pair >> 6] >> (pair & 63)) & 1;
   }
+  /// Nibble lookup tables (bit 0x20) for the AVX2 pre-filter: low and high
+  /// nibbles of the byte before a name's last one ('"' for a one-byte name),
+  /// then of its last byte, every case.
+  [[nodiscard]] const std::array<std::array<uint8_t, 16>, 4>& nibble_tables() const {
+    return nibbles_;
+  }
   [[nodiscard]] size_t max_length() const { return max_length_; }
   /// A name holds a byte JSON may escape optionally ('/'): then the
   /// pre-filter cannot trust raw key bytes when a record has a backslash.
@@ -64,6 +70,9 @@ class KeySet {
  private:
   std::vector<std::string> names_;
   std::array<uint64_t, 1024> pairs_{};
+  /// Names by the hash of their last two bytes (pair_bucket()), for ends_at().
+  std::array<std::vector<uint16_t>, 64> buckets_{};
+  std::array<std::array<uint8_t, 16>, 4> nibbles_{};
   size_t max_length_ = 0;
   bool has_escapable_ = false;
 };

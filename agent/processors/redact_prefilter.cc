@@ -8,8 +8,9 @@
 //         at least 4 digits, 13+ bytes all in s) can only start where four
 //         digits and 13 s-bytes follow (checked with the next block's masks
 //         through 128-bit shifts), then verified on the spot;
-//   k     '"' followed by ':' or ' ': a key's closing quote, checked against
-//         the key set's two-byte table without a branch, then exactly.
+//   k     a quote that may close a key: after bytes that may end a name
+//         (AVX2) or before ':' or ' ' (SSE2, portable); checked against the
+//         key set's two-byte table without a branch, then exactly.
 //
 // Three producers of the masks: AVX2 (classification by nibble lookup,
 // vpshufb: one table lookup pair per loaded vector covers every trigger),
@@ -91,6 +92,7 @@ class Scan {
   [[nodiscard]] bool any_backslash() const { return any_backslash_; }
 
   /// Masks of the block at `off`, bits past the payload already cleared.
+  /// A `k` bit marks a quote that may close a key.
   void block(size_t off, uint64_t rare, uint64_t d, uint64_t sp, uint64_t k) {
     for (; rare != 0; rare &= rare - 1) classify(off + static_cast<size_t>(std::countr_zero(rare)));
     c_.patterns &= want_;
@@ -286,7 +288,8 @@ RedactCandidates prefilter_sse2(std::string_view s, bool json, const RedactConfi
 // is the product of its low-nibble and high-nibble sets, so sets that are
 // not products (K or S) admit a few extra bytes: false hits, verified on the
 // scalar side. Bits: 0 "eyJ", 1 "AKI"/"ASI", 2 "bea" any case, 3 "-BE",
-// 4 "\u" (or any '\'), 5 '"' then ':' or ' ', 6 digit, 7 digit or ' ' or '-'.
+// 4 "\u" (or any '\'), 5 a redacted name's last two bytes then '"' (the
+// tables come from the key set), 6 digit, 7 digit or ' ' or '-'.
 struct Luts {
   std::array<uint8_t, 16> lo[3] = {};
   std::array<uint8_t, 16> hi[3] = {};
@@ -326,9 +329,8 @@ Luts make_luts(bool any_backslash) {
     t.add(1, 4, {'u'});
   }
   t.any(2, 4);
-  t.add(0, 5, {'"'});
-  t.add(1, 5, {':', ' '});
-  t.any(2, 5);
+  // Bit 5 (keys) comes from the key set: add_keys().
+  t.add(2, 5, {'"'});
   t.add(0, 6, {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9'});
   t.any(1, 6);
   t.any(2, 6);
@@ -352,8 +354,17 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
   Scan scan(s, json, config);
   const size_t n = s.size();
   const Luts& luts = scan.any_backslash() ? kLutsAnyBackslash : kLuts;
-  const __m256i lo0 = lut(luts.lo[0]), hi0 = lut(luts.hi[0]), lo1 = lut(luts.lo[1]),
-                hi1 = lut(luts.hi[1]), lo2 = lut(luts.lo[2]), hi2 = lut(luts.hi[2]);
+  __m256i lo0 = lut(luts.lo[0]), hi0 = lut(luts.hi[0]), lo1 = lut(luts.lo[1]),
+          hi1 = lut(luts.hi[1]);
+  const __m256i lo2 = lut(luts.lo[2]), hi2 = lut(luts.hi[2]);
+  if (scan.keys()) {
+    const auto& k = config.keys.nibble_tables();
+    lo0 = _mm256_or_si256(lo0, lut(k[0]));
+    hi0 = _mm256_or_si256(hi0, lut(k[1]));
+    lo1 = _mm256_or_si256(lo1, lut(k[2]));
+    hi1 = _mm256_or_si256(hi1, lut(k[3]));
+  }
+  uint64_t k_carry = 0;  // key bits mark a name's second-last byte: the quote is 2 later
   const __m256i nib = _mm256_set1_epi8(0x0F), rare_bits = _mm256_set1_epi8(0x1F);
   const __m256i c_at = _mm256_set1_epi8('@');
   const PatternSet want = config.patterns;
@@ -402,7 +413,9 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
       sp |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(t))} << j;
     }
     const uint64_t v = valid_bits(n, off);
-    scan.block(off, rare & v, d & v, sp & v, k & v);
+    const uint64_t quotes = (k << 2) | k_carry;
+    k_carry = k >> 62;
+    scan.block(off, rare & v, d & v, sp & v, quotes & v);
   }
   return scan.finish();
 }

@@ -24,7 +24,7 @@ constexpr std::array kRows = {
            "per-container rate limit; annotation logship.io/rate-limit overrides"},
     KeyRow{"LOGSHIP_RATE_BURST", "integer (records)", "2 x LOGSHIP_RATE_LIMIT", "1 .. 100000000",
            "token bucket size of the rate limit"},
-    KeyRow{"LOGSHIP_REDACT_KEYS", "list or none", kDefaultRedactKeys, "names of 1..128 bytes",
+    KeyRow{"LOGSHIP_REDACT_KEYS", "list or none", kDefaultRedactKeys, "1..1000 names of 1..128 bytes",
            "JSON keys (any depth, case-insensitive) whose values become \"[REDACTED]\""},
     KeyRow{"LOGSHIP_REDACT_PATTERNS", "list or none", kDefaultRedactPatterns,
            "credit_card, email, bearer, jwt, aws_key, private_key",
@@ -130,6 +130,10 @@ Result<std::vector<std::string>> parse_redact_keys(std::string_view value) {
   if (is_none(value)) return std::vector<std::string>{};
   auto items = split_list(value);
   if (!items) return items;
+  if (items->size() > kMaxRedactKeys) {
+    return fail(Errc::kInvalid, std::to_string(items->size()) + " keys; at most " +
+                                    std::to_string(kMaxRedactKeys));
+  }
   for (std::string& key : *items) {
     if (key.size() > kMaxRedactKeyLength) {
       return fail(Errc::kInvalid, "key \"" + key.substr(0, 32) + "...\" is longer than " +

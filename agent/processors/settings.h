@@ -36,6 +36,7 @@ inline constexpr std::string_view kDefaultRedactPatterns = "credit_card,bearer,j
 inline constexpr uint64_t kMaxRateLimit = 1'000'000;    ///< records/s
 inline constexpr uint64_t kMaxRateBurst = 100'000'000;  ///< records
 inline constexpr size_t kMaxRedactKeyLength = 128;
+inline constexpr size_t kMaxRedactKeys = 1000;
 
 struct ProcessingSettings {
   PathFilterSettings path;
