@@ -134,10 +134,57 @@ std::string_view level_name(Level level) { return kNames[static_cast<size_t>(lev
 
 namespace {
 
+/// A word of up to 16 bytes, lower-cased, in two integers: a table entry
+/// is then matched with two compares instead of a byte loop.
+struct Packed {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  friend bool operator==(const Packed&, const Packed&) = default;
+};
+
+constexpr Packed pack(std::string_view w) {
+  Packed p;
+  for (size_t i = 0; i < w.size() && i < 16; ++i) {
+    const auto c = static_cast<uint64_t>(static_cast<unsigned char>(ascii_lower(w[i])));
+    if (i < 8) {
+      p.a |= c << (8 * i);
+    } else {
+      p.b |= c << (8 * (i - 8));
+    }
+  }
+  return p;
+}
+
+constexpr size_t kMaxWord = 13;
+
+/// kWords grouped by length: the lookup runs over the few words of the
+/// input's length (every record with a level goes through here).
+struct ByLength {
+  std::array<std::array<Packed, 16>, kMaxWord + 1> packed{};
+  std::array<std::array<uint8_t, 16>, kMaxWord + 1> index{};
+  std::array<uint8_t, kMaxWord + 1> count{};
+};
+
+constexpr ByLength kByLength = [] {
+  ByLength t;
+  for (size_t i = 0; i < kWords.size(); ++i) {
+    const size_t len = kWords[i].text.size();
+    t.packed[len][t.count[len]] = pack(kWords[i].text);
+    t.index[len][t.count[len]] = static_cast<uint8_t>(i);
+    ++t.count[len];
+  }
+  return t;
+}();
+
 std::optional<Level> lookup_word(std::string_view word, bool text) {
-  if (word.empty() || word.size() > 13) return std::nullopt;
-  for (const Word& w : kWords) {
-    if ((w.in_text || !text) && iequals_lower(word, w.text)) return w.level;
+  if (word.empty() || word.size() > kMaxWord) return std::nullopt;
+  const Packed p = pack(word);
+  const size_t len = word.size();
+  for (size_t k = 0; k < kByLength.count[len]; ++k) {
+    if (kByLength.packed[len][k] == p) {
+      const Word& w = kWords[kByLength.index[len][k]];
+      return (w.in_text || !text) ? std::optional<Level>(w.level) : std::nullopt;
+    }
   }
   return std::nullopt;
 }

@@ -423,7 +423,10 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
 #pragma GCC pop_options
 
 using PrefilterFn = RedactCandidates (*)(std::string_view, bool, const RedactConfig&);
-const PrefilterFn kPrefilter = __builtin_cpu_supports("avx2") ? &prefilter_avx2 : &prefilter_sse2;
+const PrefilterFn kPrefilter = [] {
+  __builtin_cpu_init();  // harmless if already done; needed if we run before libgcc's constructor
+  return __builtin_cpu_supports("avx2") ? &prefilter_avx2 : &prefilter_sse2;
+}();
 
 #else
 using PrefilterFn = RedactCandidates (*)(std::string_view, bool, const RedactConfig&);
