@@ -18,6 +18,21 @@ using json_scan::ascii_lower;
 /// maximum depth is 1024, so every record the parser accepted is walked).
 constexpr int kMaxDepth = 1024;
 
+/// Keys whose values the encoder reads as trace context: random ids, never
+/// secrets, and needed intact for correlation, so the pattern detectors
+/// leave them alone (a decimal span id can look like a card number). Key
+/// redaction still applies if the user names one.
+bool is_trace_key(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {
+      "trace_id", "traceid", "span_id", "spanid", "traceparent", "trace.id", "span.id",
+      "logging.googleapis.com/trace", "logging.googleapis.com/spanid"};
+  if (key.size() < 6) return false;
+  for (const std::string_view k : kKeys) {
+    if (json_scan::iequals_lower(key, k)) return true;
+  }
+  return false;
+}
+
 /// Re-serialises a JSON record while walking it; see redact.h.
 class Walker {
  public:
@@ -63,13 +78,16 @@ class Walker {
       p = json_scan::skip_ws(close + 1, end_);
       if (p >= end_ || *p != ':') return end_;
       p = json_scan::skip_ws(p + 1, end_);
-      if (keys_ && config_.keys.contains(json_scan::key_text(raw, escaped, scratch_))) {
+      const std::string_view key = json_scan::key_text(raw, escaped, scratch_);
+      if (keys_ && config_.keys.contains(key)) {
         const char* v_end = json_scan::skip_value(p, end_);
         if (holds_something(p, v_end)) {
           replace(p, v_end, "\"[REDACTED]\"");
           ++counts_[static_cast<size_t>(RedactKind::kKey)];
         }
         p = v_end;
+      } else if (patterns_ != 0 && p < end_ && *p == '"' && is_trace_key(key)) {
+        p = json_scan::skip_value(p, end_);
       } else {
         p = value(p, depth);
       }

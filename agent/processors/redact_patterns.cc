@@ -212,7 +212,30 @@ size_t card_at(std::string_view s, size_t i, bool check_left) {
     if (digits > 19) return 0;
   }
   if (digits < 13 || !right_ok(s, e)) return 0;
+  // The first six digits, for the issuer ranges.
+  unsigned prefix = 0;
+  for (size_t k = i, got = 0; got < 6; ++k) {
+    if (is_digit(s[k])) {
+      prefix = prefix * 10 + static_cast<unsigned>(s[k] - '0');
+      ++got;
+    }
+  }
+  if (!card_issuer_ok(prefix, digits)) return 0;
   return luhn_valid(s.substr(i, e - i)) ? e : 0;
+}
+
+bool card_issuer_ok(unsigned p6, size_t digits) {
+  const unsigned p2 = p6 / 10000, p3 = p6 / 1000, p4 = p6 / 100;
+  const bool long_card = digits >= 16 && digits <= 19;
+  if (p6 / 100000 == 4) return digits == 13 || digits == 16 || digits == 19;  // Visa
+  if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720)) return digits == 16;  // Mastercard
+  if (p2 == 34 || p2 == 37) return digits == 15;                                  // Amex
+  if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39) {             // Diners
+    return digits >= 14 && digits <= 19;
+  }
+  if (p4 >= 3528 && p4 <= 3589) return long_card;                                  // JCB
+  if (p4 == 6011 || p2 == 65 || (p3 >= 644 && p3 <= 649) || p2 == 62) return long_card;  // Discover, UnionPay
+  return false;
 }
 
 void find_patterns(std::string_view text, PatternSet kinds, std::vector<PatternMatch>& out) {

@@ -5,11 +5,14 @@
 //
 //   credit_card  13..19 digits, optionally grouped by one separator kind
 //                (single spaces or single dashes; the first group has at
-//                least 4 digits, as every card layout does), first digit 2..6 (the
-//                card networks' ranges; excludes epoch-millisecond times
-//                that start with 1), not touching a letter or digit on
-//                either side, Luhn-valid. A digit run longer than 19 (with
-//                its separators) is not a card and is left alone.
+//                least 4 digits, as every card layout does), not touching a
+//                letter or digit on either side, in an issuer's range with
+//                that issuer's length (card_issuer_ok: Visa, Mastercard,
+//                Amex, Diners, JCB, Discover, UnionPay) and Luhn-valid. The
+//                issuer rule keeps the false hits on decimal ids and epoch
+//                times rare (a random 16-digit id passes Luhn 1 time in 10).
+//                A digit run longer than 19 (with its separators) is not a
+//                card and is left alone.
 //   email        local@domain.tld: local part [A-Za-z0-9._%+-], domain
 //                labels [A-Za-z0-9-] with at least one dot, TLD >= 2 letters.
 //   bearer       "Bearer" (any case) + blanks + a token68 token
@@ -56,6 +59,10 @@ struct PatternMatch {
   size_t end = 0;
   RedactKind kind = RedactKind::kCreditCard;
 };
+
+/// Whether a card number of `digits` digits whose first six digits are
+/// `prefix6` is in an issuer's range with that issuer's length.
+[[nodiscard]] bool card_issuer_ok(unsigned prefix6, size_t digits);
 
 /// The Luhn checksum over the digits of `text` (other bytes are skipped).
 [[nodiscard]] bool luhn_valid(std::string_view text);

@@ -92,6 +92,14 @@ TEST_CASE("credit cards in text", "[processors][redact]") {
   CHECK(text("x4111111111111111") == "x4111111111111111");
   CHECK(text("4111111111111111y") == "4111111111111111y");
   CHECK(text("4111 1111-1111 1111") == "4111 1111-1111 1111");
+  // Luhn-valid but outside the issuers' ranges or lengths: decimal ids stay.
+  CHECK(luhn_valid("3072778757897044"));
+  CHECK(text("id 3072778757897044") == "id 3072778757897044");  // 30xx is Diners only for 300-305
+  CHECK(luhn_valid("41111111111114"));
+  CHECK(text("n 41111111111114") == "n 41111111111114");  // Visa has 13, 16 or 19 digits
+  CHECK(text("jcb 3530111333300000 diners 30569309025904") ==
+        "jcb [REDACTED:credit_card] diners [REDACTED:credit_card]");
+  CHECK(text("mc 2221000000000009") == "mc [REDACTED:credit_card]");
   CHECK(text("2026-12-01 07:00:00.123456789 took 1234 ms") ==
         "2026-12-01 07:00:00.123456789 took 1234 ms");
 }
@@ -161,6 +169,9 @@ TEST_CASE("patterns in JSON string values, escaped strings", "[processors][redac
         R"({"key":"[REDACTED:private_key]\n"})");
   CHECK(json(R"({"arr":["AKIAIOSFODNN7EXAMPLE",{"deep":["x AKIAIOSFODNN7EXAMPLE"]}]})") ==
         R"({"arr":["[REDACTED:aws_key]",{"deep":["x [REDACTED:aws_key]"]}]})");
+  // Trace-context values are ids, left to the encoder's correlation.
+  CHECK(json(R"({"spanId":"4111111111111111","trace_id":"4111111111111111","x":"4111111111111111"})") ==
+        R"({"spanId":"4111111111111111","trace_id":"4111111111111111","x":"[REDACTED:credit_card]"})");
   // Keys themselves are never pattern-redacted.
   CHECK(json(R"({"4111111111111111":"x"})") == R"({"4111111111111111":"x"})");
   // Non-ASCII text next to a match survives.
