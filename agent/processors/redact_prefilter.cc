@@ -343,14 +343,34 @@ Luts make_luts(bool any_backslash) {
 const Luts kLuts = make_luts(false);
 const Luts kLutsAnyBackslash = make_luts(true);
 
-#pragma GCC push_options
-#pragma GCC target("avx2")
+// The target attribute, not a pragma region: clang (the fuzz build) honours
+// only the attribute. Lambdas would not inherit it, so helpers are functions.
+#define LOGSHIP_AVX2 __attribute__((target("avx2")))
 
-__m256i lut(const std::array<uint8_t, 16>& t) {
+LOGSHIP_AVX2 __m256i lut(const std::array<uint8_t, 16>& t) {
   return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data())));
 }
 
-RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfig& config) {
+LOGSHIP_AVX2 __m256i classify(__m256i x, __m256i lo, __m256i hi, __m256i nib) {
+  const __m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(x, nib));
+  const __m256i h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
+  return _mm256_and_si256(l, h);
+}
+
+/// Only the enabled triggers' bits are kept.
+LOGSHIP_AVX2 __m256i feature_mask(PatternSet want, bool json, bool cards, bool keys) {
+  int m = 0;
+  if (want & pattern_bit(RedactKind::kJwt)) m |= 1;
+  if (want & pattern_bit(RedactKind::kAwsKey)) m |= 2;
+  if (want & pattern_bit(RedactKind::kBearer)) m |= 4;
+  if (want & pattern_bit(RedactKind::kPrivateKey)) m |= 8;
+  if (json) m |= 16;
+  if (keys) m |= 32;
+  if (cards) m |= 64 | 128;
+  return _mm256_set1_epi8(static_cast<char>(m));
+}
+
+LOGSHIP_AVX2 RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfig& config) {
   Scan scan(s, json, config);
   const size_t n = s.size();
   const Luts& luts = scan.any_backslash() ? kLutsAnyBackslash : kLuts;
@@ -368,31 +388,14 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
   const __m256i nib = _mm256_set1_epi8(0x0F), rare_bits = _mm256_set1_epi8(0x1F);
   const __m256i c_at = _mm256_set1_epi8('@');
   const PatternSet want = config.patterns;
-  // Only the enabled triggers' bits are kept.
-  const auto feature_mask = [&](bool cards, bool keys) {
-    int m = 0;
-    if (want & pattern_bit(RedactKind::kJwt)) m |= 1;
-    if (want & pattern_bit(RedactKind::kAwsKey)) m |= 2;
-    if (want & pattern_bit(RedactKind::kBearer)) m |= 4;
-    if (want & pattern_bit(RedactKind::kPrivateKey)) m |= 8;
-    if (json) m |= 16;
-    if (keys) m |= 32;
-    if (cards) m |= 64 | 128;
-    return _mm256_set1_epi8(static_cast<char>(m));
-  };
   bool cards = scan.cards(), keys = scan.keys();
-  __m256i feat = feature_mask(cards, keys);
+  __m256i feat = feature_mask(want, json, cards, keys);
   const bool email = scan.email();
-  const auto classify = [&](__m256i x, __m256i lo, __m256i hi) {
-    const __m256i l = _mm256_shuffle_epi8(lo, _mm256_and_si256(x, nib));
-    const __m256i h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(x, 4), nib));
-    return _mm256_and_si256(l, h);
-  };
   for (size_t off = 0; off < n; off += 64) {
     if (cards != scan.cards() || keys != scan.keys()) {
       cards = scan.cards();
       keys = scan.keys();
-      feat = feature_mask(cards, keys);
+      feat = feature_mask(want, json, cards, keys);
     }
     uint64_t rare = 0, d = 0, sp = 0, k = 0;
     // Loads reach 34 bytes past the payload at most: within its padding.
@@ -402,8 +405,8 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
       const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
       const __m256i x2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2));
       const __m256i t = _mm256_and_si256(
-          _mm256_and_si256(classify(x0, lo0, hi0), classify(x1, lo1, hi1)),
-          _mm256_and_si256(classify(x2, lo2, hi2), feat));
+          _mm256_and_si256(classify(x0, lo0, hi0, nib), classify(x1, lo1, hi1, nib)),
+          _mm256_and_si256(classify(x2, lo2, hi2, nib), feat));
       __m256i r = _mm256_and_si256(t, rare_bits);
       r = _mm256_andnot_si256(_mm256_cmpeq_epi8(r, _mm256_setzero_si256()), _mm256_set1_epi8(-1));
       if (email) r = _mm256_or_si256(r, _mm256_cmpeq_epi8(x0, c_at));
@@ -420,7 +423,7 @@ RedactCandidates prefilter_avx2(std::string_view s, bool json, const RedactConfi
   return scan.finish();
 }
 
-#pragma GCC pop_options
+#undef LOGSHIP_AVX2
 
 using PrefilterFn = RedactCandidates (*)(std::string_view, bool, const RedactConfig&);
 const PrefilterFn kPrefilter = [] {
