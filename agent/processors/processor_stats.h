@@ -52,4 +52,21 @@ struct ProcessorStats {
   }
 };
 
+/// Calls `fn(name, label_name, label_value, value)` for every counter, in the
+/// Prometheus names above (label_name empty for unlabelled ones), so the
+/// exporter needs no knowledge of the fields.
+template <typename Fn>
+void for_each_counter(const ProcessorStats& s, Fn&& fn) {
+  const auto load = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  fn("logship_records_dropped_total", "reason", "excluded", load(s.dropped_excluded));
+  fn("logship_records_dropped_total", "reason", "level", load(s.dropped_level));
+  fn("logship_records_dropped_total", "reason", "throttled", load(s.dropped_throttled));
+  for (size_t k = 0; k < kRedactKindCount; ++k) {
+    fn("logship_redactions_total", "kind", kRedactKindNames[k], load(s.redactions[k]));
+  }
+  fn("logship_files_excluded_total", "", "", load(s.files_excluded));
+  fn("logship_processor_annotation_errors_total", "", "", load(s.annotation_errors));
+  fn("logship_throttle_summaries_total", "", "", load(s.throttle_summaries));
+}
+
 }  // namespace logship::processors

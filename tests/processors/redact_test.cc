@@ -293,3 +293,48 @@ TEST_CASE("triggers at every offset across 64-byte blocks", "[processors][redact
     CHECK(json(R"({")" + key + R"(":1,"password":"x"})") == R"({")" + key + R"(":1,"password":"[REDACTED]"})");
   }
 }
+
+TEST_CASE("random records: pre-filter, producers and walk agree, JSON stays valid",
+          "[processors][redact]") {
+  // Deterministic pseudo-random records over an alphabet dense in trigger
+  // bytes, so that near-misses at every offset are common.
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  const auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const std::vector<std::string> atoms = {
+      "4", "1", "5", "0", " ", "-", "4111", "1111", "eyJ", "hbGciOiJIUzI1NiJ9", ".", "AKIA",
+      "IOSFODNN7EXAMPLE", "Bearer ", "abc123def456", "-----BEGIN ", "PRIVATE KEY-----",
+      "-----END RSA PRIVATE KEY-----", "@", "mail.example.com", "x", "é", "\\n", "\\\"", "\\u0034",
+      "\\u00e9", "\\\\", ":", "\"", "password", "Token", "t"};
+  const RedactConfig all = config({"password", "token", "t"}, kAllPatterns);
+  for (int i = 0; i < 3000; ++i) {
+    std::string value;
+    const int n = static_cast<int>(next() % 24);
+    for (int k = 0; k < n; ++k) value += atoms[next() % atoms.size()];
+    // As text, raw; as JSON, inside a string value and as a key's value.
+    (void)text(value, all);
+    std::string escaped;  // make the value a legal JSON string body
+    for (size_t k = 0; k < value.size(); ++k) {
+      const char c = value[k];
+      if (c == '\\' && k + 1 < value.size()) {
+        const char e = value[k + 1];
+        if (e == 'n' || e == '"' || e == '\\' || e == 'u') {
+          escaped += value.substr(k, e == 'u' ? 6 : 2);
+          k += e == 'u' ? 5 : 1;
+          continue;
+        }
+      }
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    const std::string rec = R"({"a":")" + escaped + R"(","password":")" + escaped + R"(","l":[")" +
+                            escaped + R"("]})";
+    REQUIRE(valid_json(rec));
+    (void)json(rec, all);
+    (void)json(rec);
+  }
+}

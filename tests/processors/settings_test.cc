@@ -84,3 +84,18 @@ TEST_CASE("bad values fail naming the key", "[processors][settings]") {
   CHECK(error_of({{"LOGSHIP_REDACT_KEYS", "x,none"}}).starts_with("LOGSHIP_REDACT_KEYS: "));
   CHECK(processing_key_rows().size() == 8);
 }
+
+TEST_CASE("counters are visited under their metric names", "[processors][settings]") {
+  ProcessorStats stats;
+  stats.dropped_level = 3;
+  stats.add_redaction(RedactKind::kJwt, 2);
+  std::map<std::string, uint64_t> seen;
+  for_each_counter(stats, [&](std::string_view name, std::string_view label, std::string_view value, uint64_t n) {
+    seen[std::string(name) + "{" + std::string(label) + "=" + std::string(value) + "}"] = n;
+  });
+  CHECK(seen.at("logship_records_dropped_total{reason=level}") == 3);
+  CHECK(seen.at("logship_redactions_total{kind=jwt}") == 2);
+  CHECK(seen.at("logship_records_dropped_total{reason=throttled}") == 0);
+  CHECK(seen.count("logship_files_excluded_total{=}") == 1);
+  CHECK(seen.size() == 3 + kRedactKindCount + 3);
+}

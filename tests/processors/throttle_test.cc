@@ -128,3 +128,27 @@ TEST_CASE("logship.io/rate-limit overrides per pod", "[processors][throttle]") {
   // No global rate and no API: no processor at all.
   CHECK_FALSE(ThrottleFactory({.rate = 0, .burst = 0}, false, clock.fn(), stats).create(source));
 }
+
+TEST_CASE("a container writing 100x the others leaves their records alone", "[processors][throttle]") {
+  FakeClock clock;
+  ProcessorStats stats;
+  ThrottleFactory factory({.rate = 100, .burst = 0}, false, clock.fn(), stats);
+  SourceInfo noisy, quiet;
+  auto t_noisy = factory.create(noisy);
+  auto t_quiet = factory.create(quiet);
+  Collect out_noisy, out_quiet;
+  const Padded line("x");
+  // 10 s: the noisy container writes 10,000 records/s, the quiet one 100/s.
+  for (int ms = 0; ms < 10'000; ++ms) {
+    clock.now += std::chrono::milliseconds(1);
+    for (int k = 0; k < 10; ++k) t_noisy->process(make_record(line, PayloadKind::kText, &noisy), out_noisy);
+    if (ms % 10 == 0) t_quiet->process(make_record(line, PayloadKind::kText, &quiet), out_quiet);
+  }
+  CHECK(out_quiet.out.size() == 1000);  // every record of the quiet one
+  // The noisy one gets its rate (plus the initial burst) and summaries.
+  const auto passed = std::count_if(out_noisy.out.begin(), out_noisy.out.end(),
+                                    [](const auto& e) { return e.payload == "x"; });
+  CHECK(passed >= 1000);
+  CHECK(passed <= 1000 + 200 + 1);
+  CHECK(stats.dropped_throttled.load() == 100'000 - static_cast<uint64_t>(passed));
+}
