@@ -386,7 +386,8 @@ LOGSHIP_AVX2 RedactCandidates prefilter_avx2(std::string_view s, bool json, cons
   }
   uint64_t k_carry = 0;  // key bits mark a name's second-last byte: the quote is 2 later
   const __m256i nib = _mm256_set1_epi8(0x0F), rare_bits = _mm256_set1_epi8(0x1F);
-  const __m256i c_at = _mm256_set1_epi8('@');
+  const __m256i c_at = _mm256_set1_epi8('@'), c_colon = _mm256_set1_epi8(':'),
+                c_space = _mm256_set1_epi8(' ');
   const PatternSet want = config.patterns;
   bool cards = scan.cards(), keys = scan.keys();
   __m256i feat = feature_mask(want, json, cards, keys);
@@ -397,7 +398,7 @@ LOGSHIP_AVX2 RedactCandidates prefilter_avx2(std::string_view s, bool json, cons
       keys = scan.keys();
       feat = feature_mask(want, json, cards, keys);
     }
-    uint64_t rare = 0, d = 0, sp = 0, k = 0;
+    uint64_t rare = 0, d = 0, sp = 0, k = 0, after = 0;
     // Loads reach 34 bytes past the payload at most: within its padding.
     for (size_t j = 0; j < 64 && off + j < n; j += 32) {
       const char* p = s.data() + off + j;
@@ -414,9 +415,15 @@ LOGSHIP_AVX2 RedactCandidates prefilter_avx2(std::string_view s, bool json, cons
       k |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_slli_epi16(t, 2)))} << j;
       d |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_slli_epi16(t, 1)))} << j;
       sp |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(t))} << j;
+      if (keys) {
+        const __m256i cs = _mm256_or_si256(_mm256_cmpeq_epi8(x0, c_colon), _mm256_cmpeq_epi8(x0, c_space));
+        after |= uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(cs))} << j;
+      }
     }
     const uint64_t v = valid_bits(n, off);
-    const uint64_t quotes = (k << 2) | k_carry;
+    // A key's quote is followed by ':' or ' ' (then blanks and ':'); the
+    // block's last byte is kept, its next byte is in the next block.
+    const uint64_t quotes = ((k << 2) | k_carry) & ((after >> 1) | (uint64_t{1} << 63));
     k_carry = k >> 62;
     scan.block(off, rare & v, d & v, sp & v, quotes & v);
   }
