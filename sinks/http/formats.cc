@@ -172,7 +172,17 @@ std::optional<int64_t> rfc3339_to_unix_nanos(std::string_view ts) {
   if (pos != ts.size()) return std::nullopt;
   const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                        h * 3600 + mi * 60 + std::min(s, 59) - offset_s;
-  return secs * 1000000000 + frac;
+  // int64 nanoseconds reach only 1677-09-21..2262-04-11: a time outside is
+  // rejected (callers use the read time) rather than wrapped around.
+  // (secs + 1) s - (1 s - frac) rather than secs s + frac, so the very first
+  // representable instant does not overflow on the way.
+  const int64_t carry = secs < 0 && frac > 0 ? 1 : 0;
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(secs + carry, int64_t{1000000000}, &ns) ||
+      __builtin_add_overflow(ns, frac - carry * 1000000000, &ns)) {
+    return std::nullopt;
+  }
+  return ns;
 }
 
 int severity_number(std::string_view t) {
@@ -506,6 +516,13 @@ bool is_hex_id(std::string_view s, size_t len) {
 
 }  // namespace
 
+std::optional<int64_t> Encoder::record_time(std::string_view ts) {
+  if (ts.empty()) return std::nullopt;
+  auto t = rfc3339_to_unix_nanos(ts);
+  if (!t) timestamps_replaced_.fetch_add(1, std::memory_order_relaxed);
+  return t;
+}
+
 Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std::string& out) {
   out.clear();
   State& st = *state_;
@@ -533,7 +550,7 @@ Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std
       for (size_t i = 0; i < n; ++i) {
         const std::string_view raw = batch.record(sel[i]);
         st.parse(raw, r);
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
+        const auto t = record_time(r.ts);
         const int64_t ns = t.value_or(now);
         const int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
         const int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
@@ -573,7 +590,7 @@ Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std
       for (size_t i = 0; i < n; ++i) {
         const std::string_view raw = batch.record(sel[i]);
         st.parse(raw, r);
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
+        const auto t = record_time(r.ts);
         const int64_t ns = t.value_or(now);
         // HEC "time": epoch seconds with a fraction (microseconds kept).
         out += "{\"time\":";
@@ -628,7 +645,7 @@ Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std
         bool created = false;
         State::Group& g = st.group_for(st.key, created);
         if (created) g.header = st.key;
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
+        const auto t = record_time(r.ts);
         const auto begin = static_cast<uint32_t>(g.items.size());
         // The line is the whole record: LogQL's `| json` gets every field.
         json::append_string(g.items, raw);
@@ -686,7 +703,7 @@ Result<void> Encoder::encode(const Batch& batch, const RecordSelection& sel, std
         }
         std::string& o = g.items;
         o += '{';
-        const auto t = r.ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(r.ts);
+        const auto t = record_time(r.ts);
         if (t) {
           o += "\"timeUnixNano\":\"";
           append_int(o, *t);

@@ -15,6 +15,7 @@
 // Threading: an Encoder is used by one thread (it reuses its parser and
 // buffers).
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -95,7 +96,14 @@ class Encoder {
   /// the UTC date of `unix_nanos` (%Y %m %d; %% is a percent sign).
   [[nodiscard]] static std::string index_for(std::string_view index_template, std::string_view ns, int64_t unix_nanos);
 
+  /// Records whose "ts" was present but unusable (malformed, or outside the
+  /// int64 nanosecond range 1677-2262): they carry the encoding time. Any thread.
+  [[nodiscard]] uint64_t timestamps_replaced() const { return timestamps_replaced_.load(std::memory_order_relaxed); }
+
  private:
+  /// The record's time, or nullopt (counted when `ts` was present) for the caller's read time.
+  [[nodiscard]] std::optional<int64_t> record_time(std::string_view ts);
+  std::atomic<uint64_t> timestamps_replaced_{0};
   struct State;
   HttpFormat format_;
   std::string index_template_;
