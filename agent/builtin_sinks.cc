@@ -8,8 +8,8 @@ namespace logship {
 
 Result<SinkPtr> make_sink(const config::Config& config) {
   switch (config.sink) {
-    case config::SinkKind::kFile: return sinks::FileSink::to_file(config.file_path);
-    case config::SinkKind::kStdout: return sinks::FileSink::to_stdout();
+    case config::SinkKind::kFile: return sinks::FileSink::to_file(config.file_path, sinks::FileSink::io_for_run(config.oneshot));
+    case config::SinkKind::kStdout: return sinks::FileSink::to_stdout(sinks::FileSink::io_for_run(config.oneshot));
     case config::SinkKind::kKafka: {
       auto options = sinks::kafka::options_from_config(config);
       if (!options) return std::unexpected(options.error());

@@ -31,7 +31,15 @@ SinkPtr FileSink::to_file(std::string path, Io io) {
 
 SinkPtr FileSink::to_file(std::string path) { return to_file(std::move(path), Io{}); }
 
-SinkPtr FileSink::to_stdout() { return SinkPtr(new FileSink("stdout", "", Io{})); }
+SinkPtr FileSink::to_stdout() { return to_stdout(Io{}); }
+
+SinkPtr FileSink::to_stdout(Io io) { return SinkPtr(new FileSink("stdout", "", std::move(io))); }
+
+FileSink::Io FileSink::io_for_run(bool oneshot) {
+  Io io;
+  if (oneshot) io.give_up_after = std::chrono::seconds(5);
+  return io;
+}
 
 FileSink::FileSink(std::string name, std::string path, Io io)
     : name_(std::move(name)), path_(std::move(path)), io_(std::move(io)) {}
@@ -215,6 +223,7 @@ DeliveryStatus FileSink::write_group(std::deque<BatchPtr>& group, std::string& e
   };
   auto delay = io_.retry_min;
   bool retried = false;
+  std::chrono::steady_clock::time_point give_up_at{};
   for (;;) {
     int err = write_from(group, done);
     bool sync_failed = false;
@@ -244,6 +253,12 @@ DeliveryStatus FileSink::write_group(std::deque<BatchPtr>& group, std::string& e
       log::warn(kLog, "write failed; holding this and later batches and retrying",
                 {{"path", path_}, {"error", std::strerror(err)}});
       retried = true;
+      give_up_at = std::chrono::steady_clock::now() + io_.give_up_after;
+    } else if (io_.give_up_after.count() > 0 && std::chrono::steady_clock::now() >= give_up_at) {
+      take_back();
+      set_failing("");
+      error += " (gave up retrying)";
+      return DeliveryStatus::kFatal;
     }
     set_failing(error + " (retrying)");
     write_retries_.fetch_add(1, std::memory_order_relaxed);

@@ -42,7 +42,13 @@ class FileSink final : public Sink {
     std::function<int(int fd)> fdatasync = ::fdatasync;
     std::chrono::milliseconds retry_min{100};
     std::chrono::milliseconds retry_max{5000};
+    /// 0: retry until stop(). Otherwise, after retrying this long the batch
+    /// and every later one are reported kFatal and nothing more is written.
+    std::chrono::milliseconds give_up_after{0};
   };
+  /// Follow mode waits for disk space as long as it takes (the input files
+  /// are the buffer); oneshot gives up after a few seconds and fails.
+  static Io io_for_run(bool oneshot);
 
   /// Appends to `path` (created if missing).
   static SinkPtr to_file(std::string path);
@@ -50,6 +56,7 @@ class FileSink final : public Sink {
   static SinkPtr to_file(std::string path, Io io);
   /// Writes to file descriptor 1.
   static SinkPtr to_stdout();
+  static SinkPtr to_stdout(Io io);
   ~FileSink() override;
 
   std::string_view name() const override { return name_; }

@@ -247,3 +247,25 @@ TEST_CASE("file sink: stop while the disk stays full reports kRetry and leaves n
   CHECK(l.statuses[1] == DeliveryStatus::kRetry);
   CHECK(read_file(path) == rec(0) + "\n");  // the 5 partial bytes were taken back
 }
+
+TEST_CASE("file sink: with give_up_after, a disk that stays full fails the batch and every later one", "[sinks]") {
+  TempDir dir;
+  const std::string path = dir.path + "/out.ndjson";
+  FaultyDisk disk;
+  disk.full = true;
+  auto io = disk.io();
+  io.give_up_after = std::chrono::milliseconds(20);
+  Listener l;
+  auto sink = sinks::FileSink::to_file(path, io);
+  REQUIRE(sink->start(l));
+  sink->send(batch(0, {rec(0)}));
+  l.wait_for(1);
+  disk.full = false;  // too late: batch 0 was given up, so batch 1 must not be written before it
+  sink->send(batch(1, {rec(1)}));
+  l.wait_for(2);
+  sink->stop();
+  CHECK(l.statuses[0] == DeliveryStatus::kFatal);
+  CHECK(l.statuses[1] == DeliveryStatus::kFatal);
+  CHECK(l.errors[0].find("No space left on device") != std::string::npos);
+  CHECK(read_file(path).empty());
+}
