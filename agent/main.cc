@@ -137,7 +137,7 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
   });
 }
 
-int run(const logship::config::Config& cfg) {
+int run(const logship::config::Config& cfg, bool reset_checkpoints) {
   using namespace logship;
   // LOGSHIP_INPUT_PATHS=- : records from standard input (`app | logship`).
   const bool stdin_mode = std::find(cfg.input_paths.begin(), cfg.input_paths.end(), "-") != cfg.input_paths.end();
@@ -147,11 +147,17 @@ int run(const logship::config::Config& cfg) {
     return kExitBadConfig;
   }
   const sigset_t stop_signals = block_stop_signals();
-  auto store = checkpoint::CheckpointStore::open(cfg.state_dir);
+  auto store = checkpoint::CheckpointStore::open(cfg.state_dir, reset_checkpoints);
   if (!store) {
     log::error("main", "cannot use the state directory",
-               {{"key", "LOGSHIP_STATE_DIR"}, {"error", store.error().message}});
+               {{"key", "LOGSHIP_STATE_DIR"}, {"path", cfg.state_dir}, {"error", store.error().message}});
     return kExitDeliveryFailed;
+  }
+  if (!(*store)->reset_to().empty()) {
+    log::warn("main", "checkpoints reset: the old file was moved aside; every file is read from the start",
+              {{"key", "LOGSHIP_STATE_DIR"}, {"moved_to", (*store)->reset_to()}});
+    std::fprintf(stderr, "logship: checkpoints reset: moved %s to %s\n", (*store)->file_path().c_str(),
+                 (*store)->reset_to().c_str());
   }
   auto sink = make_sink(cfg);
   if (!sink) {
@@ -299,6 +305,9 @@ int main(int argc, char** argv) {
   // A closed stdout must surface as EPIPE on write, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
+  // --reset-checkpoints is a one-time action, not configuration: taken out
+  // before the config loader sees the flags (README: "Resetting checkpoints").
+  const bool reset_checkpoints = std::erase(args, std::string("--reset-checkpoints")) > 0;
   logship::config::Loaded loaded;
   try {
     loaded = logship::config::load(args, logship::config::environment_map(environ));
@@ -324,5 +333,5 @@ int main(int argc, char** argv) {
       break;
   }
   logship::log::set_level(to_level(loaded.config.log_level));
-  return run(loaded.config);
+  return run(loaded.config, reset_checkpoints);
 }
