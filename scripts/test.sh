@@ -37,6 +37,11 @@ echo "== release build (-Werror) ==" >&2
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j 2)
 
+# libFuzzer targets (tests/fuzz), built with clang in build-fuzz: the
+# checked-in inputs replayed, then each target fuzzed for a bounded time.
+echo "== fuzzing (${LOGSHIP_FUZZ_SECONDS:-30} s per target) ==" >&2
+tests/fuzz/run_fuzz.sh
+
 if [ "${LOGSHIP_SKIP_ASAN:-}" != "1" ]; then
   echo "== ASan/UBSan build ==" >&2
   scripts/build.sh build-asan -DLOGSHIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DLOGSHIP_BENCH=OFF
