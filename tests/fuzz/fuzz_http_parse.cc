@@ -1,6 +1,7 @@
 // What the HTTP sink parses from configuration and from servers: the URL,
-// Retry-After values and Elasticsearch _bulk responses. Byte 0 picks the
-// parser; byte 1 is the number of items sent (for _bulk).
+// Retry-After values, Elasticsearch _bulk responses and RFC 3339 record
+// times. Byte 0 picks the parser; byte 1 is the number of items sent (for
+// _bulk).
 // Properties: no crash or UB; a parsed URL has a host, a non-zero port and a
 // target that is empty or starts with '/'; a Retry-After delay is never
 // negative; _bulk failures point at items that were sent.
@@ -17,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const std::string_view text(reinterpret_cast<const char*>(data + 2), size - 2);
   namespace http = logship::sinks::http;
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       auto url = http::parse_url(text);
       if (url) {
@@ -33,6 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1795698484));
       auto delay = http::parse_retry_after(text, now);
       if (delay) LOGSHIP_FUZZ_CHECK(delay->count() >= 0, text);
+      break;
+    }
+    case 3: {
+      // Record times (Elasticsearch index dates, Loki/OTLP nanoseconds):
+      // UBSan catches arithmetic overflow here (years outside 1677-2262).
+      (void)http::rfc3339_to_unix_nanos(text);
       break;
     }
     default: {
