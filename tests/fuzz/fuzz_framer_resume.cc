@@ -43,9 +43,14 @@ class Collect final : public logship::framing::FrameHandler {
   std::vector<Frame> frames;
 };
 
+/// One scratch file per fuzzing process, removed when it exits normally.
 const std::string& file_path() {
-  static const std::string path = "/tmp/logship-fuzz-" + std::to_string(::getpid()) + ".log";
-  return path;
+  struct Scratch {
+    std::string path = "/tmp/logship-fuzz-" + std::to_string(::getpid()) + ".log";
+    ~Scratch() { ::unlink(path.c_str()); }
+  };
+  static const Scratch scratch;
+  return scratch.path;
 }
 
 std::string describe(const std::vector<Frame>& frames) {
