@@ -136,7 +136,7 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
   });
 }
 
-int run(const logship::AgentSettings& settings) {
+int run(const logship::AgentSettings& settings, bool reset_checkpoints) {
   using namespace logship;
   // Everything here was validated by load_settings() before this point.
   const tail::TailSettings& tail = settings.tail;
@@ -144,11 +144,17 @@ int run(const logship::AgentSettings& settings) {
   const k8s::K8sSettings& kube = settings.k8s;
   const bool stdin_mode = tail.reads_stdin();
   const sigset_t stop_signals = block_stop_signals();
-  auto store = checkpoint::CheckpointStore::open(cfg.state_dir);
+  auto store = checkpoint::CheckpointStore::open(cfg.state_dir, reset_checkpoints);
   if (!store) {
     log::error("main", "cannot use the state directory",
-               {{"key", "LOGSHIP_STATE_DIR"}, {"error", store.error().message}});
+               {{"key", "LOGSHIP_STATE_DIR"}, {"path", cfg.state_dir}, {"error", store.error().message}});
     return kExitDeliveryFailed;
+  }
+  if (!(*store)->reset_to().empty()) {
+    log::warn("main", "checkpoints reset: the old file was moved aside; every file is read from the start",
+              {{"key", "LOGSHIP_STATE_DIR"}, {"moved_to", (*store)->reset_to()}});
+    std::fprintf(stderr, "logship: checkpoints reset: moved %s to %s\n", (*store)->file_path().c_str(),
+                 (*store)->reset_to().c_str());
   }
   auto sink = settings.sinks.create(settings.sink_context());
   if (!sink) {
@@ -279,6 +285,9 @@ int main(int argc, char** argv) {
   // A closed stdout must surface as EPIPE on write, not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
+  // --reset-checkpoints is a one-time action, not configuration: taken out
+  // before the config loader sees the flags (README: "Resetting checkpoints").
+  const bool reset_checkpoints = std::erase(args, std::string("--reset-checkpoints")) > 0;
   logship::LoadedSettings loaded;
   try {
     loaded = logship::load_settings(args, logship::config::environment_map(environ));
@@ -304,5 +313,5 @@ int main(int argc, char** argv) {
       break;
   }
   logship::log::set_level(to_level(loaded.settings.pipeline.log_level));
-  return run(loaded.settings);
+  return run(loaded.settings, reset_checkpoints);
 }

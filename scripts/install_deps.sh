@@ -34,6 +34,18 @@ if [ "${1:-}" = "--test" ]; then
   # The HTTP sink's test receiver decodes zstd request bodies.
   python3 -c 'import zstandard' 2>/dev/null || python3 -m pip install -q zstandard
   python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+  # The fuzz targets (tests/fuzz/run_fuzz.sh): clang 16 (14 cannot use
+  # libstdc++ 12's <expected>) and its compiler-rt, which holds libFuzzer.
+  fuzz_missing=()
+  for p in clang-16 libclang-rt-16-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || fuzz_missing+=("$p")
+  done
+  if ((${#fuzz_missing[@]})); then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${fuzz_missing[@]}"
+  fi
   # kubectl (with kustomize) renders deploy/ in the tests; some images ship
   # their own kubectl, which Debian's package would conflict with.
   if ! command -v kubectl >/dev/null 2>&1; then

@@ -37,8 +37,20 @@ echo "== release build (-Werror) ==" >&2
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j 2)
 
+# libFuzzer targets (tests/fuzz), built with clang in build-fuzz: the
+# checked-in inputs replayed, then each target fuzzed for a bounded time.
+echo "== fuzzing (${LOGSHIP_FUZZ_SECONDS:-30} s per target) ==" >&2
+# A finding fails the run, but only after the ASan/UBSan stage below ran.
+fuzz_status=0
+tests/fuzz/run_fuzz.sh || fuzz_status=$?
+
 if [ "${LOGSHIP_SKIP_ASAN:-}" != "1" ]; then
   echo "== ASan/UBSan build ==" >&2
   scripts/build.sh build-asan -DLOGSHIP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DLOGSHIP_BENCH=OFF
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j 2)
+fi
+
+if [ "$fuzz_status" != 0 ]; then
+  echo "fuzzing failed (see above; findings are saved in tests/fuzz/corpus/)" >&2
+  exit 1
 fi

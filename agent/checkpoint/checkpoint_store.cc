@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
 #include "parsers/json/json_string.h"
@@ -17,6 +18,11 @@ namespace logship::checkpoint {
 namespace {
 
 constexpr const char* kFileName = "checkpoints.json";
+/// The format written. A field added later is optional when read, so an
+/// additive change keeps the version; anything else must bump it.
+constexpr uint64_t kVersion = 1;
+constexpr const char* kStartOver =
+    "run once with --reset-checkpoints to move it aside and read every file from the start";
 
 uint64_t fnv1a(const unsigned char* p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -93,7 +99,7 @@ CheckpointStore::~CheckpointStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string& dir) {
+Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string& dir, bool reset) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(Errc::kIo, "create state directory " + dir + ": " + ec.message());
@@ -108,8 +114,47 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string
     return fail(Errc::kInvalid, msg);
   }
   std::unique_ptr<CheckpointStore> store(new CheckpointStore(dir, fd));
+  if (reset) {
+    if (auto r = store->move_aside(); !r) return std::unexpected(r.error());
+  }
   if (auto r = store->load(); !r) return std::unexpected(r.error());
+  if (auto r = store->check_writable(); !r) return std::unexpected(r.error());
   return store;
+}
+
+Result<void> CheckpointStore::move_aside() {
+  if (::access(file_.c_str(), F_OK) != 0) return {};
+  char stamp[32];
+  const time_t now = ::time(nullptr);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  // Never overwrite an earlier reset's file: it may be the one being kept
+  // for a bug report.
+  std::string to = file_ + ".reset-" + stamp;
+  for (int n = 1; ::access(to.c_str(), F_OK) == 0; ++n) to = file_ + ".reset-" + stamp + "-" + std::to_string(n);
+  if (::rename(file_.c_str(), to.c_str()) != 0) return fail(Errc::kIo, errno_message("move " + file_ + " aside"));
+  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  reset_to_ = std::move(to);
+  return {};
+}
+
+Result<void> CheckpointStore::check_writable() const {
+  // The same steps as flush() on its temp file, so a directory that is
+  // read-only, full or otherwise unusable is found before anything ships.
+  const std::string probe = file_ + ".tmp";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::kIo, errno_message("cannot write checkpoints: open " + probe));
+  auto written = write_all(fd, "{\"version\":1,\"files\":[]}\n", probe);
+  if (written && ::fsync(fd) != 0) written = fail(Errc::kIo, errno_message("fsync " + probe));
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (!written) return fail(Errc::kIo, "cannot write checkpoints: " + written.error().message);
+  return {};
 }
 
 Result<void> CheckpointStore::load() {
@@ -121,9 +166,16 @@ Result<void> CheckpointStore::load() {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::array files;
+  uint64_t version = 0;
   if (parser.parse(text).get(doc) != simdjson::SUCCESS ||
-      doc["files"].get_array().get(files) != simdjson::SUCCESS) {
-    return fail(Errc::kInvalid, file_ + ": not a logship checkpoint file (move it away to start over)");
+      doc["files"].get_array().get(files) != simdjson::SUCCESS ||
+      doc["version"].get_uint64().get(version) != simdjson::SUCCESS) {
+    return fail(Errc::kInvalid, file_ + ": not a logship checkpoint file (" + kStartOver + ")");
+  }
+  if (version != kVersion) {
+    return fail(Errc::kInvalid, file_ + ": checkpoint format version " + std::to_string(version) +
+                                    " is not supported by this logship (it reads version " +
+                                    std::to_string(kVersion) + "; " + kStartOver + ")");
   }
   for (simdjson::dom::element e : files) {
     Checkpoint cp;
@@ -135,7 +187,11 @@ Result<void> CheckpointStore::load() {
         e["fingerprint"].get_string().get(fp_hex) ||
         e["fingerprint_len"].get_uint64().get(fp_len) || e["offset"].get_uint64().get(cp.offset) ||
         fp_len > kFingerprintBytes) {
-      return fail(Errc::kInvalid, file_ + ": malformed checkpoint entry");
+      return fail(Errc::kInvalid, file_ + ": malformed checkpoint entry (" + kStartOver + ")");
+    }
+    // "size" came later: files without it read as size unknown.
+    if (auto size = e["size"]; size.error() != simdjson::NO_SUCH_FIELD && size.get_uint64().get(cp.size)) {
+      return fail(Errc::kInvalid, file_ + ": malformed checkpoint entry (" + kStartOver + ")");
     }
     cp.path = std::string(path);
     cp.identity.fingerprint_len = static_cast<uint32_t>(fp_len);
@@ -156,7 +212,7 @@ void CheckpointStore::put(const Checkpoint& checkpoint) {
   std::lock_guard lock(mu_);
   Checkpoint& slot = entries_[{checkpoint.identity.dev, checkpoint.identity.ino}];
   if (slot.offset == checkpoint.offset && slot.identity == checkpoint.identity &&
-      slot.path == checkpoint.path) {
+      slot.path == checkpoint.path && slot.size == checkpoint.size) {
     return;
   }
   slot = checkpoint;
@@ -181,21 +237,22 @@ Result<void> CheckpointStore::flush() {
   {
     std::lock_guard lock(mu_);
     if (!dirty_) return {};
-    text = "{\"version\":1,\"files\":[";
+    text = "{\"version\":" + std::to_string(kVersion) + ",\"files\":[";
     bool first = true;
     for (const auto& [k, cp] : entries_) {
       if (!first) text += ',';
       first = false;
       text += "\n{\"path\":";
       json::append_string(text, cp.path);
-      char buf[160];
+      char buf[256];
       std::snprintf(buf, sizeof buf,
                     ",\"dev\":%llu,\"ino\":%llu,\"fingerprint\":\"%016llx\",\"fingerprint_len\":%u,"
-                    "\"offset\":%llu}",
+                    "\"offset\":%llu,\"size\":%llu}",
                     static_cast<unsigned long long>(cp.identity.dev),
                     static_cast<unsigned long long>(cp.identity.ino),
                     static_cast<unsigned long long>(cp.identity.fingerprint),
-                    cp.identity.fingerprint_len, static_cast<unsigned long long>(cp.offset));
+                    cp.identity.fingerprint_len, static_cast<unsigned long long>(cp.offset),
+                    static_cast<unsigned long long>(cp.size));
       text += buf;
     }
     text += "\n]}\n";

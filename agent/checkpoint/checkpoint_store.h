@@ -31,6 +31,9 @@ struct Checkpoint {
   std::string path;  ///< the path it was read under (informational)
   FileIdentity identity;
   uint64_t offset = 0;
+  /// File size when last seen (0: unknown, e.g. read from an older file).
+  /// Tells how many bytes were unread if the file disappears.
+  uint64_t size = 0;
 };
 
 /// Identity of an open file: fstat plus a fingerprint of its first bytes.
@@ -45,9 +48,15 @@ struct Checkpoint {
 class CheckpointStore {
  public:
   /// Opens (creating if needed) the state directory, takes its lock so that
-  /// two agents never share it, and loads the checkpoints. A corrupt file is
-  /// an error naming the file, not a silent restart from zero.
-  [[nodiscard]] static Result<std::unique_ptr<CheckpointStore>> open(const std::string& dir);
+  /// two agents never share it, and loads the checkpoints. A corrupt file or
+  /// an unknown version is an error naming the file, not a silent restart
+  /// from zero. Fails too when a checkpoint cannot be written there (an
+  /// unwritable or full directory), rather than shipping everything and then
+  /// failing every commit.
+  /// `reset` (--reset-checkpoints): the checkpoint file is moved aside
+  /// (see reset_to()) under the lock and the store starts empty.
+  [[nodiscard]] static Result<std::unique_ptr<CheckpointStore>> open(const std::string& dir,
+                                                                      bool reset = false);
   ~CheckpointStore();
 
   CheckpointStore(const CheckpointStore&) = delete;
@@ -62,10 +71,15 @@ class CheckpointStore {
   [[nodiscard]] Result<void> flush();
 
   const std::string& file_path() const { return file_; }
+  /// Where open(dir, reset=true) moved the old checkpoint file; empty when
+  /// there was none.
+  const std::string& reset_to() const { return reset_to_; }
 
  private:
   CheckpointStore(std::string dir, int lock_fd);
   [[nodiscard]] Result<void> load();
+  [[nodiscard]] Result<void> move_aside();
+  [[nodiscard]] Result<void> check_writable() const;
 
   std::string dir_;
   std::string file_;
@@ -73,6 +87,7 @@ class CheckpointStore {
   mutable std::mutex mu_;
   std::map<std::pair<uint64_t, uint64_t>, Checkpoint> entries_;  // (dev, ino) -> checkpoint
   bool dirty_ = false;
+  std::string reset_to_;
 };
 
 }  // namespace logship::checkpoint

@@ -92,6 +92,11 @@ class Sink {
   /// reachable), or nullopt when it can. Drives /readyz. Any thread; cheap.
   [[nodiscard]] virtual std::optional<std::string> unavailable_reason() const { return std::nullopt; }
 
+  /// True when the sink retries a failed batch itself, holding every later
+  /// batch so output order is kept, and reports kRetry only when stopped:
+  /// the pipeline need not (and should not) send it again while running.
+  [[nodiscard]] virtual bool redelivers_internally() const { return false; }
+
   /// One sample of a sink's own metrics, for /metrics.
   struct MetricSample {
     std::string_view name;  ///< Prometheus name, e.g. "logship_kafka_messages_produced_total"

@@ -22,7 +22,9 @@ std::span<const config::KeySpec> stdout_keys() { return {}; }
 
 void validate(const StdoutSettings&, const config::SinkContext&, bool) {}
 
-Result<SinkPtr> create(const StdoutSettings&, const config::SinkContext&) { return FileSink::to_stdout(); }
+Result<SinkPtr> create(const StdoutSettings&, const config::SinkContext& context) {
+  return FileSink::to_stdout(FileSink::io_for_run(context.oneshot));
+}
 
 std::span<const config::KeySpec> file_keys() { return kFileKeys; }
 
@@ -32,8 +34,8 @@ void validate(const FileSettings& settings, const config::SinkContext&, bool sel
   }
 }
 
-Result<SinkPtr> create(const FileSettings& settings, const config::SinkContext&) {
-  return FileSink::to_file(settings.path);
+Result<SinkPtr> create(const FileSettings& settings, const config::SinkContext& context) {
+  return FileSink::to_file(settings.path, FileSink::io_for_run(context.oneshot));
 }
 
 }  // namespace logship::sinks

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "agent/core/log.h"
@@ -24,13 +25,24 @@ bool transient(int err) {
 
 }  // namespace
 
-SinkPtr FileSink::to_file(std::string path) {
-  return SinkPtr(new FileSink("file", std::move(path)));
+SinkPtr FileSink::to_file(std::string path, Io io) {
+  return SinkPtr(new FileSink("file", std::move(path), std::move(io)));
 }
 
-SinkPtr FileSink::to_stdout() { return SinkPtr(new FileSink("stdout", "")); }
+SinkPtr FileSink::to_file(std::string path) { return to_file(std::move(path), Io{}); }
 
-FileSink::FileSink(std::string name, std::string path) : name_(std::move(name)), path_(std::move(path)) {}
+SinkPtr FileSink::to_stdout() { return to_stdout(Io{}); }
+
+SinkPtr FileSink::to_stdout(Io io) { return SinkPtr(new FileSink("stdout", "", std::move(io))); }
+
+FileSink::Io FileSink::io_for_run(bool oneshot) {
+  Io io;
+  if (oneshot) io.give_up_after = std::chrono::seconds(5);
+  return io;
+}
+
+FileSink::FileSink(std::string name, std::string path, Io io)
+    : name_(std::move(name)), path_(std::move(path)), io_(std::move(io)) {}
 
 FileSink::~FileSink() {
   stop();
@@ -105,8 +117,36 @@ void FileSink::stop() {
   if (writer_.joinable()) writer_.join();
 }
 
+std::optional<std::string> FileSink::unavailable_reason() const {
+  std::lock_guard lock(mu_);
+  if (failing_.empty()) return std::nullopt;
+  return failing_;
+}
+
+void FileSink::collect_metrics(const std::function<void(const MetricSample&)>& emit) const {
+  MetricSample s;
+  s.name = "logship_file_sink_write_retries_total";
+  s.help = "Writes or fdatasyncs of the file sink retried after a transient error (disk full, EIO).";
+  s.value = static_cast<double>(write_retries_.load(std::memory_order_relaxed));
+  emit(s);
+}
+
+void FileSink::set_failing(std::string reason) {
+  std::lock_guard lock(mu_);
+  failing_ = std::move(reason);
+}
+
+bool FileSink::wait_retry(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
 void FileSink::run() {
   std::deque<BatchPtr> group;
+  // Once a batch is given up (stopped while failing, or a fatal error), no
+  // later batch may be written: it would land before the given-up one.
+  std::optional<DeliveryStatus> gave_up;
+  std::string gave_up_error;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -115,34 +155,44 @@ void FileSink::run() {
       group.swap(queue_);
     }
     std::string error;
-    const DeliveryStatus status = write_group(group, error);
+    DeliveryStatus status;
+    if (gave_up) {
+      status = *gave_up;
+      error = gave_up_error;
+    } else {
+      status = write_group(group, error);
+      if (status != DeliveryStatus::kOk) {
+        gave_up = status;
+        gave_up_error = error;
+      }
+    }
     for (BatchPtr& b : group) listener_->on_delivered(std::move(b), status, error);
     group.clear();
   }
 }
 
-DeliveryStatus FileSink::write_group(std::deque<BatchPtr>& group, std::string& error) {
-  off_t before = -1;
-  if (regular_) {
-    struct stat st;
-    if (::fstat(fd_, &st) == 0) before = st.st_size;
-  }
-  // Gather the group into one writev per IOV_MAX batches.
+int FileSink::write_from(const std::deque<BatchPtr>& group, size_t& done) {
   std::vector<iovec> iov;
   iov.reserve(group.size());
+  size_t skip = done;
   for (const BatchPtr& b : group) {
-    if (!b->data().empty()) iov.push_back(iovec{const_cast<char*>(b->data().data()), b->data().size()});
+    const std::string& d = b->data();
+    if (skip >= d.size()) {
+      skip -= d.size();
+      continue;
+    }
+    iov.push_back(iovec{const_cast<char*>(d.data()) + skip, d.size() - skip});
+    skip = 0;
   }
   size_t idx = 0;
-  int err = 0;
   while (idx < iov.size()) {
     const int cnt = static_cast<int>(std::min<size_t>(iov.size() - idx, IOV_MAX));
-    const ssize_t n = ::writev(fd_, &iov[idx], cnt);
+    const ssize_t n = io_.writev(fd_, &iov[idx], cnt);
     if (n < 0) {
       if (errno == EINTR) continue;
-      err = errno;
-      break;
+      return errno;
     }
+    done += static_cast<size_t>(n);
     size_t left = static_cast<size_t>(n);
     while (idx < iov.size() && left >= iov[idx].iov_len) {
       left -= iov[idx].iov_len;
@@ -153,17 +203,72 @@ DeliveryStatus FileSink::write_group(std::deque<BatchPtr>& group, std::string& e
       iov[idx].iov_len -= left;
     }
   }
-  if (err == 0 && regular_ && !iov.empty() && ::fdatasync(fd_) != 0) err = errno;
-  if (err == 0) return DeliveryStatus::kOk;
+  return 0;
+}
 
-  error = name_ + (path_.empty() ? "" : " " + path_) + ": " + std::strerror(err);
-  if (before >= 0 && !path_.empty()) {
-    // Take back a partial group so the retry does not leave a torn record.
-    if (::ftruncate(fd_, before) != 0) {
+DeliveryStatus FileSink::write_group(std::deque<BatchPtr>& group, std::string& error) {
+  off_t before = -1;
+  if (regular_ && !path_.empty()) {
+    struct stat st;
+    if (::fstat(fd_, &st) == 0) before = st.st_size;
+  }
+  size_t total = 0;
+  for (const BatchPtr& b : group) total += b->data().size();
+  size_t done = 0;  // bytes of the group written so far
+  auto take_back = [&] {
+    // A group given up must not leave a torn record: it will be sent again.
+    if (before >= 0 && done > 0 && ::ftruncate(fd_, before) != 0) {
       log::warn(kLog, "could not remove a partial write", {{"path", path_}, {"error", std::strerror(errno)}});
     }
+  };
+  auto delay = io_.retry_min;
+  bool retried = false;
+  std::chrono::steady_clock::time_point give_up_at{};
+  for (;;) {
+    int err = write_from(group, done);
+    bool sync_failed = false;
+    if (err == 0 && regular_ && total > 0 && io_.fdatasync(fd_) != 0) {
+      err = errno;
+      sync_failed = true;
+    }
+    if (err == 0) {
+      if (retried) {
+        set_failing("");
+        log::info(kLog, "writing again after a transient error", {{"path", path_}});
+      }
+      error.clear();
+      return DeliveryStatus::kOk;
+    }
+    error = name_ + (path_.empty() ? "" : " " + path_) + ": " + std::strerror(err);
+    if (!transient(err)) {
+      take_back();
+      return DeliveryStatus::kFatal;
+    }
+    if (sync_failed && before >= 0) {
+      // After a failed fdatasync the kernel may have dropped the dirty
+      // pages while keeping the file size: write the whole group again.
+      if (::ftruncate(fd_, before) == 0) done = 0;
+    }
+    if (!retried) {
+      log::warn(kLog, "write failed; holding this and later batches and retrying",
+                {{"path", path_}, {"error", std::strerror(err)}});
+      retried = true;
+      give_up_at = std::chrono::steady_clock::now() + io_.give_up_after;
+    } else if (io_.give_up_after.count() > 0 && std::chrono::steady_clock::now() >= give_up_at) {
+      take_back();
+      set_failing("");
+      error += " (gave up retrying)";
+      return DeliveryStatus::kFatal;
+    }
+    set_failing(error + " (retrying)");
+    write_retries_.fetch_add(1, std::memory_order_relaxed);
+    if (!wait_retry(delay)) {
+      take_back();
+      set_failing("");
+      return DeliveryStatus::kRetry;
+    }
+    delay = std::min(delay * 2, io_.retry_max);
   }
-  return transient(err) ? DeliveryStatus::kRetry : DeliveryStatus::kFatal;
 }
 
 }  // namespace logship::sinks

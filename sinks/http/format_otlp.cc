@@ -198,7 +198,7 @@ class OtlpEncoder final : public BodyEncoder {
     std::string& o = g.items;
     o += '{';
     const std::string_view ts = r.ts();
-    const auto t = ts.empty() ? std::nullopt : rfc3339_to_unix_nanos(ts);
+    const auto t = record_time(ts);
     if (t) {
       o += "\"timeUnixNano\":\"";
       append_int(o, *t);

@@ -1,5 +1,7 @@
 #include "sinks/http/formats.h"
 
+#include <atomic>
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -91,9 +93,7 @@ RecordRef::RecordRef(const Batch& batch, uint32_t index)
 
 int64_t RecordRef::time_or(int64_t fallback) const {
   // A timestamp needing JSON escapes is not RFC 3339 either: parse the raw text.
-  const std::string_view t = ts();
-  if (t.empty()) return fallback;
-  return rfc3339_to_unix_nanos(t).value_or(fallback);
+  return record_time(ts()).value_or(fallback);
 }
 
 BodyEncoderPtr make_body_encoder(HttpFormat format, std::string index_template) {
@@ -183,7 +183,31 @@ std::optional<int64_t> rfc3339_to_unix_nanos(std::string_view ts) {
   if (pos != ts.size()) return std::nullopt;
   const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                        h * 3600 + mi * 60 + std::min(s, 59) - offset_s;
-  return secs * 1000000000 + frac;
+  // int64 nanoseconds reach only 1677-09-21..2262-04-11: a time outside is
+  // rejected (callers use the read time) rather than wrapped around.
+  // (secs + 1) s - (1 s - frac) rather than secs s + frac, so the very first
+  // representable instant does not overflow on the way.
+  const int64_t carry = secs < 0 && frac > 0 ? 1 : 0;
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(secs + carry, int64_t{1000000000}, &ns) ||
+      __builtin_add_overflow(ns, frac - carry * 1000000000, &ns)) {
+    return std::nullopt;
+  }
+  return ns;
+}
+
+std::atomic<uint64_t>& timestamps_replaced_counter() {
+  static std::atomic<uint64_t> counter{0};
+  return counter;
+}
+
+uint64_t timestamps_replaced_total() { return timestamps_replaced_counter().load(std::memory_order_relaxed); }
+
+std::optional<int64_t> record_time(std::string_view ts) {
+  if (ts.empty()) return std::nullopt;
+  auto t = rfc3339_to_unix_nanos(ts);
+  if (!t) timestamps_replaced_counter().fetch_add(1, std::memory_order_relaxed);
+  return t;
 }
 
 int severity_number(std::string_view t) {

@@ -71,6 +71,12 @@ struct FormatInfo {
 /// epoch. Accepts 'T' or 't' or ' ', any number of fractional digits (beyond
 /// 9 ignored), 'Z'/'z' or a ±HH:MM offset. nullopt when malformed.
 [[nodiscard]] std::optional<int64_t> rfc3339_to_unix_nanos(std::string_view ts);
+/// A record's `ts` as unix nanoseconds; nullopt when absent, or when malformed
+/// or outside 1677-2262 (then counted in timestamps_replaced_total()): the
+/// caller uses its encoding time instead.
+[[nodiscard]] std::optional<int64_t> record_time(std::string_view ts);
+/// Records sent with the encoding time because their ts was unusable. Any thread.
+[[nodiscard]] uint64_t timestamps_replaced_total();
 
 /// OpenTelemetry severity number for a level name or a pino/bunyan number
 /// ("warn" -> 13, "ERROR" -> 17, 30 -> 9); 0 when unknown.

@@ -216,6 +216,9 @@ class HttpSink::Impl {
                 "Request body bytes after compression (each body counted once, retries not counted).",
                 load(bytes_sent_)));
     emit(sample("logship_http_splits_total", "Requests split in halves after a 413.", load(splits_)));
+    emit(sample("logship_http_timestamps_replaced_total",
+                "Records whose ts was malformed or outside 1677-2262, sent with the encoding time.",
+                static_cast<double>(timestamps_replaced_total())));
     emit(sample("logship_http_dead_letter_records_total",
                 "Records the endpoint rejected, written to the dead-letter file.", load(dead_lettered_)));
     emit(sample("logship_http_concurrency_limit", "Requests allowed in flight now.", load(limit_), false));

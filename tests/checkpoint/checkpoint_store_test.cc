@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 using namespace logship::checkpoint;
 namespace fs = std::filesystem;
@@ -111,4 +113,116 @@ TEST_CASE("checkpoint store: corrupt file is an error, erase prunes", "[checkpoi
   CHECK_FALSE((*store)->find(1, 2));
   CHECK((*store)->all().empty());
   CHECK_FALSE(fs::exists(dir.path + "/checkpoints.json.tmp"));
+}
+
+namespace {
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+const char* kOldFile =  // as written before "size" existed
+    "{\"version\":1,\"files\":[\n{\"path\":\"/var/log/a.log\",\"dev\":1,\"ino\":2,"
+    "\"fingerprint\":\"00000000000000ff\",\"fingerprint_len\":10,\"offset\":7}\n]}\n";
+
+}  // namespace
+
+TEST_CASE("checkpoint store: unknown or missing version is rejected with a way out", "[checkpoint]") {
+  TempDir dir;
+  const std::string file = dir.path + "/checkpoints.json";
+  for (const char* text : {"{\"version\":2,\"files\":[]}", "{\"version\":0,\"files\":[]}",
+                           "{\"version\":\"1\",\"files\":[]}", "{\"files\":[]}"}) {
+    write_file(file, text);
+    auto store = CheckpointStore::open(dir.path);
+    REQUIRE_FALSE(store);
+    CHECK(store.error().message.find(file) != std::string::npos);
+    CHECK(store.error().message.find("--reset-checkpoints") != std::string::npos);
+  }
+  write_file(file, "{\"version\":2,\"files\":[]}");
+  CHECK(CheckpointStore::open(dir.path).error().message.find("version 2 is not supported") != std::string::npos);
+}
+
+TEST_CASE("checkpoint store: the last seen size is stored; files without it still load", "[checkpoint]") {
+  TempDir dir;
+  write_file(dir.path + "/checkpoints.json", kOldFile);
+  {
+    auto store = CheckpointStore::open(dir.path);
+    REQUIRE(store);
+    auto cp = (*store)->find(1, 2);
+    REQUIRE(cp);
+    CHECK(cp->offset == 7);
+    CHECK(cp->size == 0);  // unknown
+    CHECK(cp->identity.fingerprint == 0xff);
+    Checkpoint next = *cp;
+    next.size = 4096;
+    (*store)->put(next);
+    REQUIRE((*store)->flush());
+    // A size change alone is worth writing.
+    next.size = 8192;
+    (*store)->put(next);
+    REQUIRE((*store)->flush());
+  }
+  CHECK(read_all(dir.path + "/checkpoints.json").find("\"size\":8192") != std::string::npos);
+  auto store = CheckpointStore::open(dir.path);
+  REQUIRE(store);
+  CHECK((*store)->find(1, 2)->size == 8192);
+
+  write_file(dir.path + "/checkpoints.json",
+             "{\"version\":1,\"files\":[{\"path\":\"a\",\"dev\":1,\"ino\":2,\"fingerprint\":\"0\","
+             "\"fingerprint_len\":0,\"offset\":7,\"size\":\"big\"}]}");
+  store = CheckpointStore::open(dir.path);
+  CHECK_FALSE(store);
+}
+
+TEST_CASE("checkpoint store: reset moves the file aside and starts empty", "[checkpoint]") {
+  TempDir dir;
+  const std::string file = dir.path + "/checkpoints.json";
+  write_file(file, "{corrupt");
+  auto store = CheckpointStore::open(dir.path, /*reset=*/true);
+  REQUIRE(store);
+  CHECK((*store)->all().empty());
+  const std::string moved = (*store)->reset_to();
+  CHECK(moved.starts_with(file + ".reset-"));
+  CHECK(read_all(moved) == "{corrupt");
+  CHECK_FALSE(fs::exists(file));
+  store = {};  // release the lock
+
+  // A second reset in the same second keeps the first moved file.
+  write_file(file, kOldFile);
+  auto again = CheckpointStore::open(dir.path, true);
+  REQUIRE(again);
+  CHECK((*again)->reset_to() != moved);
+  CHECK(read_all(moved) == "{corrupt");
+  CHECK(read_all((*again)->reset_to()) == kOldFile);
+  again = {};
+
+  // Nothing to move: fine, and nothing reported.
+  auto empty = CheckpointStore::open(dir.path, true);
+  REQUIRE(empty);
+  CHECK((*empty)->reset_to().empty());
+}
+
+TEST_CASE("checkpoint store: a directory where checkpoints cannot be written fails at open", "[checkpoint]") {
+  TempDir dir;
+  {
+    auto store = CheckpointStore::open(dir.path);  // creates the lock file
+    REQUIRE(store);
+  }
+  // Works for root too (which ignores permission bits): the temp file's
+  // name is taken by a directory, so it cannot be created.
+  fs::create_directory(dir.path + "/checkpoints.json.tmp");
+  auto store = CheckpointStore::open(dir.path);
+  REQUIRE_FALSE(store);
+  CHECK(store.error().message.find("cannot write checkpoints") != std::string::npos);
+  CHECK(store.error().message.find(dir.path) != std::string::npos);
+  fs::remove(dir.path + "/checkpoints.json.tmp");
+
+  if (::geteuid() != 0) {  // permission bits only bind non-root users
+    fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_exec);
+    auto ro = CheckpointStore::open(dir.path);
+    fs::permissions(dir.path, fs::perms::owner_all);
+    REQUIRE_FALSE(ro);
+    CHECK(ro.error().message.find("Permission denied") != std::string::npos);
+  }
 }

@@ -1,0 +1,86 @@
+"""Black-box tests of the checkpoint file: a corrupt or unknown-version file
+fails closed with a way out (--reset-checkpoints), an unwritable state
+directory fails at start naming LOGSHIP_STATE_DIR and the path, and each
+checkpoint records the file size last seen."""
+
+import json
+import os
+
+from conftest import clean_env, read_records, run_logship
+
+LINE = b'2026-11-26T23:08:04Z stdout F {"k":1}\n'
+
+
+def oneshot_env(tmp_path):
+    (tmp_path / "in").mkdir(exist_ok=True)
+    (tmp_path / "in" / "a.log").write_bytes(LINE * 3)
+    return clean_env(LOGSHIP_INPUT_PATHS=f"{tmp_path}/in/*.log", LOGSHIP_STATE_DIR=tmp_path / "state",
+                     LOGSHIP_SINK="file", LOGSHIP_FILE_PATH=tmp_path / "out.ndjson",
+                     LOGSHIP_ONESHOT="true", LOGSHIP_LISTEN="off")
+
+
+def test_unknown_version_fails_closed_and_reset_moves_the_file_aside(tmp_path):
+    env = oneshot_env(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    cp = state / "checkpoints.json"
+    cp.write_text('{"version":9,"files":[]}')
+    r = run_logship(env)
+    assert r.returncode != 0
+    assert b"version 9 is not supported" in r.stderr
+    assert b"--reset-checkpoints" in r.stderr
+    assert not (tmp_path / "out.ndjson").exists() or read_records(tmp_path / "out.ndjson") == []
+
+    r = run_logship(env, "--reset-checkpoints")
+    assert r.returncode == 0, r.stderr
+    moved = [p for p in state.iterdir() if p.name.startswith("checkpoints.json.reset-")]
+    assert len(moved) == 1
+    assert moved[0].read_text() == '{"version":9,"files":[]}'
+    assert str(moved[0]).encode() in r.stderr  # the new path is printed
+    assert len(read_records(tmp_path / "out.ndjson")) == 3
+    # The fresh checkpoint is a normal one: a rerun ships nothing again.
+    r = run_logship(env)
+    assert r.returncode == 0, r.stderr
+    assert len(read_records(tmp_path / "out.ndjson")) == 3
+
+
+def test_corrupt_checkpoint_reset(tmp_path):
+    env = oneshot_env(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "checkpoints.json").write_bytes(b"\x00garbage")
+    assert run_logship(env).returncode != 0
+    r = run_logship(env, "--reset-checkpoints")
+    assert r.returncode == 0, r.stderr
+    assert b"checkpoints reset" in r.stderr
+    assert len(read_records(tmp_path / "out.ndjson")) == 3
+
+
+def test_unwritable_state_dir_fails_at_start_before_shipping(tmp_path):
+    env = oneshot_env(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "lock").write_bytes(b"")
+    if os.geteuid() == 0:
+        # root ignores permission bits: take the temp file's name instead.
+        (state / "checkpoints.json.tmp").mkdir()
+    else:
+        state.chmod(0o555)
+    try:
+        r = run_logship(env, timeout=30)
+    finally:
+        state.chmod(0o755)
+    assert r.returncode != 0
+    err = r.stderr.decode()
+    assert "LOGSHIP_STATE_DIR" in err and str(state) in err and "cannot write checkpoints" in err, err
+    assert not (tmp_path / "out.ndjson").exists() or read_records(tmp_path / "out.ndjson") == []
+
+
+def test_checkpoint_stores_version_and_entries(tmp_path):
+    env = oneshot_env(tmp_path)
+    r = run_logship(env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "state" / "checkpoints.json").read_text())
+    assert doc["version"] == 1
+    [entry] = doc["files"]
+    assert entry["offset"] == len(LINE) * 3
+    assert "size" in entry  # the pipeline fills it in (0: not yet)

@@ -1,0 +1,56 @@
+// Payload parser + record encoder: whatever the payload, timestamp, stream
+// and metadata bytes, the encoded record is one valid JSON object in valid
+// UTF-8, and a payload the parser calls a JSON object is carried verbatim.
+//
+// Input: byte 0 flags (truncated, release set), then up to three 0xFF-separated
+// fields (ts, stream, release) before the payload.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/enrich/record_encoder.h"
+#include "parsers/json/payload_parser.h"
+#include "tests/fuzz/fuzz_check.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const uint8_t flags = data[0];
+  std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::string_view fields[3];
+  for (auto& f : fields) {
+    const size_t cut = rest.find('\xff');
+    if (cut == std::string_view::npos) break;
+    f = rest.substr(0, cut);
+    rest.remove_prefix(cut + 1);
+  }
+  std::string payload(rest);
+  const size_t n = payload.size();
+  payload.append(logship::json::kPadding, '\0');
+  const std::string_view body(payload.data(), n);
+
+  static logship::json::PayloadParser parser;
+  const auto parsed = parser.parse(body);
+  if (parsed.is_object) {
+    LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_json(parsed.object), parsed.object);
+    LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_utf8(parsed.object), parsed.object);
+  }
+
+  const std::optional<std::string> release =
+      (flags & 2) ? std::optional<std::string>(std::string(fields[2])) : std::nullopt;
+  logship::enrich::RecordEncoder encoder(release);
+  logship::enrich::SourceContext source;
+  source.release_member = logship::enrich::encode_release_member(fields[2]);
+  logship::framing::Frame frame;
+  frame.ts = fields[0];
+  frame.stream = fields[1];
+  frame.payload = body;
+  frame.truncated = flags & 1;
+  std::string out;
+  encoder.encode(frame, source, out);
+  LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_utf8(out), out);
+  LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_json(out), out);
+  LOGSHIP_FUZZ_CHECK(out.front() == '{' && out.back() == '}', out);
+  if (parsed.is_object) LOGSHIP_FUZZ_CHECK(out.find(parsed.object) != std::string::npos, out);
+  return 0;
+}
