@@ -192,6 +192,10 @@ def test_monitoring_objects(helm):
     ports = {p["name"] for p in pod["spec"]["containers"][0]["ports"]}
     assert monitor["spec"]["endpoints"][0]["port"] in ports
     assert {p["name"] for p in service["spec"]["ports"]} == {monitor["spec"]["endpoints"][0]["port"]}
+    # The dashboard aggregates by `node`, which the ServiceMonitor adds.
+    assert {"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"} in \
+        monitor["spec"]["endpoints"][0]["relabelings"]
+    assert 'label_values(logship_records_read_total, node)' in (MONITORING / "dashboard.json").read_text()
     # The PrometheusRule and the dashboard are deploy/monitoring's files.
     rule = by_kind(docs, "PrometheusRule")[0]
     assert rule["spec"] == yaml.safe_load((MONITORING / "alerts.yaml").read_text())
