@@ -54,4 +54,16 @@ if [ "${1:-}" = "--test" ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends kubernetes-client
   fi
+  # promtool (Debian's prometheus package) checks and unit-tests
+  # deploy/monitoring/alerts.yaml. Only the tool is used: where systemd
+  # started the package's server, stop and disable it again.
+  if ! command -v promtool >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends prometheus
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+      $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
+  fi
 fi

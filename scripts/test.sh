@@ -33,6 +33,13 @@ echo "== OpenTelemetry Collector for the OTLP test ==" >&2
 LOGSHIP_OTELCOL=$(tests/otel/build_collector.sh)
 export LOGSHIP_OTELCOL
 
+# Helm for the chart's tests (helm lint --strict, helm template), built once
+# from the Go module proxy and cached (~/.cache/logship/helm; about 3 minutes
+# on the first run, later runs are offline).
+echo "== Helm for the chart tests ==" >&2
+LOGSHIP_HELM=$(tests/helm/build_helm.sh)
+export LOGSHIP_HELM
+
 echo "== release build (-Werror) ==" >&2
 scripts/build.sh build
 (cd build && ctest --output-on-failure -j 2)

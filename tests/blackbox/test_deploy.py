@@ -30,6 +30,13 @@ def by_kind(docs, kind):
 @pytest.mark.parametrize("overlay", ["base", "overlays/kafka", "overlays/otlp"])
 def test_manifests_render_and_daemonset_is_complete(overlay):
     docs = render(DEPLOY / "kustomize" / overlay)
+    check_node_agent(docs, check_keys=overlay == "base")
+
+
+def check_node_agent(docs, check_keys=True):
+    """What a node agent's manifests need; also run on the Helm chart's
+    rendering (test_helm.py). `check_keys`: every ConfigMap key is one
+    `logship --help` lists."""
     ds = by_kind(docs, "DaemonSet")[0]
     pod = ds["spec"]["template"]["spec"]
     c = pod["containers"][0]
@@ -67,7 +74,7 @@ def test_manifests_render_and_daemonset_is_complete(overlay):
     assert by_kind(docs, "Secret") and by_kind(docs, "ServiceAccount")
     # Every configured key is one logship knows (it would refuse to start otherwise).
     known = subprocess.run([str(BIN), "--help"], capture_output=True).stdout.decode()
-    if overlay == "base":
+    if check_keys:
         for key in cm:
             assert key in known, key
 
