@@ -40,6 +40,8 @@ struct Record {
   std::string_view ts;       ///< the runtime's timestamp as shipped; empty when unknown
   std::string_view stream;   ///< "stdout"/"stderr"; empty when unknown
   std::string_view payload;  ///< the record text; 64 readable padding bytes follow it
+  /// docker's "attrs" object (log-opt labels/env) as compact JSON; empty when none
+  std::string_view attrs;
   PayloadKind kind = PayloadKind::kText;
   bool truncated = false;  ///< cut to LOGSHIP_MAX_RECORD_BYTES
   bool partial = false;    ///< a partial line shipped without its continuation (expired)

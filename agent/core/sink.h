@@ -82,20 +82,17 @@ class Sink {
   /// Reports every batch already sent, then releases resources. Idempotent.
   virtual void stop() = 0;
 
-  /// True when the sink itself redelivers what failed transiently (e.g.
-  /// librdkafka re-producing messages until they are acknowledged): then
-  /// kRetry from it means it gave up, and the pipeline's resend is the last
-  /// resort rather than the retry loop. Constant for the sink's lifetime.
+  /// True when the sink itself redelivers what failed transiently (librdkafka
+  /// re-producing messages until acknowledged; the file sink holding every
+  /// later batch and rewriting from where a write failed, so output order is
+  /// kept): then kRetry from it means it gave up or was stopped, and the
+  /// pipeline's resend is the last resort rather than the retry loop.
+  /// Constant for the sink's lifetime.
   [[nodiscard]] virtual bool redelivers_internally() const { return false; }
 
   /// Why the destination cannot take records right now (e.g. no broker
   /// reachable), or nullopt when it can. Drives /readyz. Any thread; cheap.
   [[nodiscard]] virtual std::optional<std::string> unavailable_reason() const { return std::nullopt; }
-
-  /// True when the sink retries a failed batch itself, holding every later
-  /// batch so output order is kept, and reports kRetry only when stopped:
-  /// the pipeline need not (and should not) send it again while running.
-  [[nodiscard]] virtual bool redelivers_internally() const { return false; }
 
   /// One sample of a sink's own metrics, for /metrics.
   struct MetricSample {

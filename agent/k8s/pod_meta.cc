@@ -144,6 +144,11 @@ PodMeta MetaPolicy::build(const PodObject& pod) const {
   meta.node = pod.node;
   meta.labels = filtered(pod.labels, labels_);
   meta.annotations = filtered(pod.annotations, annotations_);
+  std::map<std::string, std::string> control;
+  for (const auto& [key, value] : pod.annotations) {
+    if (key.starts_with("logship.io/")) control[key] = value;
+  }
+  if (!control.empty()) meta.control = std::make_shared<const std::map<std::string, std::string>>(std::move(control));
   for (const auto& [container, image] : pod.containers) {
     meta.images.emplace(container, image);
     if (std::string release = resolve_release(pod, container, image); !release.empty()) {

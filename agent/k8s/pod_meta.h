@@ -7,6 +7,7 @@
 // Everything here is a plain value or a pure function: no I/O, no locks.
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,10 @@ struct PodMeta {
   std::string namespace_name, name, uid, node;
   StringPairs labels;       ///< only those allowed by the label filter, sorted by key
   StringPairs annotations;  ///< only those allowed by the annotation filter, sorted by key
+  /// Every `logship.io/*` annotation, whatever the filter: the pod's own
+  /// settings for logship (multiline, exclude, min-level, rate-limit), read
+  /// by the processors and never copied into records.
+  std::shared_ptr<const std::map<std::string, std::string>> control;
   /// container name -> image, for spec.containers, initContainers and
   /// ephemeralContainers.
   std::map<std::string, std::string> images;
@@ -34,7 +39,12 @@ struct PodMeta {
   /// The release of `container`, "" if it has none.
   [[nodiscard]] std::string release_for(std::string_view container) const;
 
-  friend bool operator==(const PodMeta&, const PodMeta&) = default;
+  friend bool operator==(const PodMeta& a, const PodMeta& b) {
+    const auto same_control = [](const auto& x, const auto& y) { return x == y || (x && y && *x == *y); };
+    return a.namespace_name == b.namespace_name && a.name == b.name && a.uid == b.uid && a.node == b.node &&
+           a.labels == b.labels && a.annotations == b.annotations && same_control(a.control, b.control) &&
+           a.images == b.images && a.releases == b.releases;
+  }
 };
 
 /// A pod as the API describes it, before filtering: what api_parser.h

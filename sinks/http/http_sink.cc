@@ -265,7 +265,15 @@ class HttpSink::Impl {
       }
       // A batch the pipeline sends again after a failure: its request is a
       // retry (the pipeline retries; the metric keeps counting them here).
-      if (b->attempts > 0) retries_.fetch_add(1, std::memory_order_relaxed);
+      if (b->attempts > 1) {
+        retries_.fetch_add(1, std::memory_order_relaxed);
+        held_ = false;  // the resends have come: later batches may go again
+      } else if (held_) {
+        // A batch failed and went back for a resend: a newer one must not
+        // overtake it (records of one file stay in order).
+        listener_->on_report(std::move(b), DeliveryReport{DeliveryStatus::kRetry, held_error_, std::nullopt});
+        continue;
+      }
       jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}, .retry_after = {}});
       auto req = std::make_unique<Request>();
       req->job = &jobs_.back();
@@ -546,7 +554,34 @@ class HttpSink::Impl {
     });
   }
 
+  /// A batch is going back to the pipeline for a resend: the batches queued
+  /// behind it (not started) go back too, and newer ones are returned until
+  /// the resends arrive, so the pipeline resends them all in their order.
+  void hold_later_batches(const Job* failing, const std::string& error) {
+    held_ = true;
+    // The held batches report the failure that holds them: it is what
+    // /readyz shows, and what an operator needs to read.
+    held_error_ = error;
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      Job* job = (*it)->job;
+      if (job == failing || job->parts != 1) {
+        ++it;
+        continue;
+      }
+      it = queue_.erase(it);
+      BatchPtr batch = std::move(job->batch);
+      for (auto j = jobs_.begin(); j != jobs_.end(); ++j) {
+        if (&*j == job) {
+          jobs_.erase(j);
+          break;
+        }
+      }
+      listener_->on_report(std::move(batch), DeliveryReport{DeliveryStatus::kRetry, held_error_, std::nullopt});
+    }
+  }
+
   void give_up(RequestPtr req, const std::string& error) {
+    hold_later_batches(req->job, error);
     req->job->failed = true;
     req->job->error = error;
     finish(std::move(req));
@@ -648,6 +683,8 @@ class HttpSink::Impl {
   std::string compressed_;  ///< compressed body scratch
   std::list<Job> jobs_;
   std::deque<RequestPtr> queue_;     ///< waiting for a slot
+  bool held_ = false;                ///< a batch went back for a resend: newer ones wait (I/O thread)
+  std::string held_error_;           ///< the failure that holds them
   std::list<RequestPtr> active_;     ///< on a connection
   std::list<RequestPtr> waiting_;    ///< backing off (holding a slot)
   std::vector<std::shared_ptr<Connection>> idle_;
