@@ -136,12 +136,15 @@ class Framer {
   /// Why: a checkpoint X means every record that STARTED before X was
   /// emitted (safe_offset never passes a pending partial's start). So a
   /// stream whose last line before X was a partial had its record emitted
-  /// when that record ended after X (the checkpoint was held back by
-  /// another stream's partial), or it was shipped as partial (expired,
-  /// flushed). Either way its next lines after X, up to and including the
-  /// one ending that record, were already delivered: they are skipped and
-  /// counted (reason resume_skipped), not shipped as a bogus record. A
-  /// stream that `preceding` says nothing about starts fresh.
+  /// either when it ended after X (the checkpoint held back by another
+  /// stream's partial starting at X), or unfinished (expired, flushed). In
+  /// the first case its next lines after X, up to and including the one
+  /// ending that record, were already delivered: they are skipped and
+  /// counted (reason resume_skipped), not shipped as a bogus record. The
+  /// first line at X tells the cases apart: when it is not a partial of
+  /// another stream, nothing is skipped (what followed an expired partial
+  /// was shipped as records of its own, and is again). A stream that
+  /// `preceding` says nothing about starts fresh.
   virtual void resume_after(std::string_view preceding, bool from_file_start, size_t max_line_bytes) {
     (void)preceding;
     (void)from_file_start;

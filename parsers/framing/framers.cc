@@ -51,6 +51,7 @@ class LineFramer final : public Framer {
         shaper_(o.timestamp_format) {}
 
   void on_line(const Line& line, FrameHandler& handler) override {
+    if (resume_check_) confirm_resume(line.text);
     // Partials that waited too long go first, even if the caller only calls
     // expire() when the file is idle: a busy other stream does not keep
     // them (and the checkpoint) waiting.
@@ -163,9 +164,29 @@ class LineFramer final : public Framer {
       if (classify(text, scratch, slot, partial)) skip_[slot] = partial;
       pos = end + 1;
     }
+    resume_check_ = std::find(skip_.begin(), skip_.end(), true) != skip_.end();
   }
 
  private:
+  /// The first line at the resume offset X tells why a record that began
+  /// before X was delivered. A checkpoint inside a pending record is only
+  /// ever held back by another stream's partial that starts at X, so if the
+  /// line at X is not a partial, or is one of that same stream, the record
+  /// was shipped unfinished (expired or flushed) and the original read
+  /// shipped what followed as records of their own: do the same, skip
+  /// nothing for it.
+  void confirm_resume(std::string_view first) {
+    resume_check_ = false;
+    std::string scratch;
+    size_t slot = 0;
+    bool partial = false;
+    if (classify(first, scratch, slot, partial) && partial) {
+      skip_[slot] = false;
+    } else {
+      skip_.fill(false);
+    }
+  }
+
   /// The join slot a line frames into and whether it is a partial, as
   /// on_line would decide; false for lines that never join (text, odd or
   /// empty lines). Resume only: copies docker lines for padding.
@@ -342,6 +363,7 @@ class LineFramer final : public Framer {
   // Per join slot: after resume_after, skip this stream's lines up to and
   // including the one that ends the record begun before the resume offset.
   std::array<bool, kJoinSlots> skip_{};
+  bool resume_check_ = false;  // confirm_resume() on the next line
   std::string read_time_;
   Format last_ = Format::kAuto;
   bool seen_container_ = false;

@@ -3,6 +3,7 @@
 // joined record whose last line the reader cut.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -28,19 +29,24 @@ std::string docker(const char* stream, const std::string& log) {
   return "{\"log\":\"" + log + "\",\"stream\":\"" + stream + "\",\"time\":\"2026-11-26T23:08:04.1Z\"}\n";
 }
 
-/// Feeds the lines of `text` from `from` on, with file offsets, then finish().
-void feed_from(Framer& framer, FrameHandler& handler, const std::string& text, size_t from) {
+/// Feeds the lines of `text` in [from, to), with file offsets.
+void feed_from_until(Framer& framer, FrameHandler& handler, const std::string& text, size_t from, size_t to) {
   std::string padded = text;
   padded.append(logship::json::kPadding, '\0');
   const std::string_view all(padded.data(), text.size());
   size_t pos = from;
-  while (pos < all.size()) {
+  while (pos < to) {
     const size_t nl = all.find('\n', pos);
     REQUIRE(nl != std::string_view::npos);
     framer.on_line({all.substr(pos, nl - pos), pos, nl + 1, false}, handler);
     pos = nl + 1;
   }
-  framer.finish(pos, handler);
+}
+
+/// Feeds the lines of `text` from `from` on, then finish().
+void feed_from(Framer& framer, FrameHandler& handler, const std::string& text, size_t from) {
+  feed_from_until(framer, handler, text, from, text.size());
+  framer.finish(text.size(), handler);
 }
 
 // The issue's file: two interleaved partial records, then a whole one.
@@ -78,29 +84,30 @@ TEST_CASE("resume inside interleaved CRI partials skips the delivered record's r
 }
 
 TEST_CASE("resume: the window's first line only counts at the file's start", "[framing]") {
-  const std::string head = cri("2026-11-26T23:08:04.1Z", "stderr", "P", "early-");
-  const std::string file = head + kL1 + kL2 + kL3 + kL4 + kL5;
-  const size_t x = head.size() + kL1.size();
+  const std::string file = kL1 + kL2 + kL3 + kL4 + kL5;
+  const size_t x = kL1.size();
   const std::string_view preceding = std::string_view(file).substr(0, x);
   {
-    // The window may begin mid-line: its first line tells nothing, stderr starts fresh.
+    // The window may begin mid-line: its first line tells nothing, stdout starts fresh.
     auto f = make_framer(Format::kCri, 1 << 20);
     f->resume_after(preceding, /*from_file_start=*/false, kNoLineLimit);
+    CollectingHandler h;
+    feed_from(*f, h, file, x);
+    REQUIRE(h.frames.size() == 3);
+    CHECK(h.frames[0].payload == "C\"}");
+    CHECK(h.frames[1].payload == "B-D");
+    CHECK(h.frames[2].payload == "next");
+  }
+  {
+    // From the file's start it is a whole line: stdout's record began before x.
+    auto f = make_framer(Format::kCri, 1 << 20);
+    f->resume_after(preceding, /*from_file_start=*/true, kNoLineLimit);
     CollectingHandler h;
     feed_from(*f, h, file, x);
     REQUIRE(h.frames.size() == 2);
     CHECK(h.frames[0].payload == "B-D");
     CHECK(h.frames[1].payload == "next");
-  }
-  {
-    // From the file's start it is a whole line: stderr's record began before x.
-    auto f = make_framer(Format::kCri, 1 << 20);
-    f->resume_after(preceding, /*from_file_start=*/true, kNoLineLimit);
-    CollectingHandler h;
-    feed_from(*f, h, file, x);
-    REQUIRE(h.frames.size() == 1);
-    CHECK(h.frames[0].payload == "next");
-    CHECK(f->counters().get(MalformedFormat::kCri, MalformedReason::kResumeSkipped) == 3);
+    CHECK(f->counters().get(MalformedFormat::kCri, MalformedReason::kResumeSkipped) == 1);
   }
 }
 
@@ -205,5 +212,38 @@ TEST_CASE("reader: resuming at every commit offset loses nothing and invents not
       CHECK(resumed[j].payload == whole[k + j].payload);
       CHECK(resumed[j].stream == whole[k + j].stream);
     }
+  }
+}
+
+TEST_CASE("resume after an expired partial ships what followed it, as the original read did", "[framing]") {
+  const std::string more = cri("2026-11-26T23:08:04.3Z", "stdout", "P", "more-");
+  for (const std::string& rest : {kL3 + kL5, more + kL3 + kL5}) {
+    const std::string file = kL1 + rest;
+    SteadyTime now{std::chrono::seconds(100)};
+    FramerOptions o;
+    o.format = Format::kCri;
+    o.clock = [&now] { return now; };
+    auto original = make_framer(o);
+    CollectingHandler h;
+    feed_from_until(*original, h, file, 0, kL1.size());
+    now += std::chrono::seconds(10);
+    REQUIRE(original->expire(now, kL1.size(), h) == 1);
+    REQUIRE(h.frames.size() == 1);
+    CHECK(h.frames[0].partial);
+    const uint64_t x = h.frames[0].commit_offset;
+    REQUIRE(x == kL1.size());
+    feed_from(*original, h, file, x);
+    REQUIRE(h.frames.size() == 3);
+
+    // The line at x is not another stream's partial: the stdout record was
+    // shipped unfinished, and its follow-up lines were records of their own.
+    auto f = make_framer(Format::kCri, 1 << 20);
+    f->resume_after(std::string_view(file).substr(0, x), true, kNoLineLimit);
+    CollectingHandler r;
+    feed_from(*f, r, file, x);
+    REQUIRE(r.frames.size() == 2);
+    CHECK(r.frames[0].payload == h.frames[1].payload);
+    CHECK(r.frames[1].payload == "next");
+    CHECK(f->counters().get(MalformedFormat::kCri, MalformedReason::kResumeSkipped) == 0);
   }
 }
