@@ -39,6 +39,24 @@ void FileReader::seek(uint64_t offset) {
   skipping_ = false;
 }
 
+Result<void> FileReader::resume_at(uint64_t offset, framing::Framer& framer) {
+  seek(offset);
+  if (stream_ || offset == 0) return {};
+  const size_t want = offset < framing::kResumeLookback ? static_cast<size_t>(offset) : framing::kResumeLookback;
+  std::string before(want, '\0');
+  size_t got = 0;
+  while (got < want) {
+    const ssize_t n = ::pread(fd_, before.data() + got, want - got, static_cast<off_t>(offset - want + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read before the checkpoint");
+    if (n == 0) break;  // the file shrank: the caller's resume_offset checks that
+    got += static_cast<size_t>(n);
+  }
+  if (got < want) return {};  // nothing trustworthy: every stream starts fresh
+  framer.resume_after(before, want == offset, max_line_);
+  return {};
+}
+
 void FileReader::release_buffer() {
   if (has_pending() || !buf_) return;
   buf_.reset();

@@ -38,6 +38,14 @@ class FileReader {
   /// Starts reading at `offset` (a line boundary from a checkpoint).
   void seek(uint64_t offset);
 
+  /// Starts reading at checkpoint `offset` with a new `framer`: seek(), then
+  /// (a file, offset > 0) preads up to framing::kResumeLookback bytes before
+  /// it and passes them to framer.resume_after(), so the continuation lines
+  /// of records delivered before the checkpoint are not shipped again as
+  /// records of their own. On a read error the reader is still positioned
+  /// at `offset` (the framer then assumes every stream starts fresh).
+  [[nodiscard]] Result<void> resume_at(uint64_t offset, framing::Framer& framer);
+
   /// Reads once and delivers every complete line. Returns the bytes read;
   /// 0 means end of file for now.
   [[nodiscard]] Result<size_t> read_some(framing::Framer& framer, framing::FrameHandler& handler);

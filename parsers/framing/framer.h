@@ -64,6 +64,10 @@ struct Line {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+/// How many bytes before a resume offset Framer::resume_after looks at. A
+/// stream whose last line lies further back is taken to start fresh.
+inline constexpr size_t kResumeLookback = 64 << 10;
+
 struct FramerOptions {
   Format format = Format::kAuto;
   size_t max_record_bytes = 1 << 20;
@@ -125,6 +129,32 @@ class Framer {
     (void)consumed;
     (void)handler;
     return 0;
+  }
+
+  /// Resuming at a checkpoint X > 0. Call once on a new framer, after the
+  /// reader is positioned at X and before the first on_line (the reader's
+  /// FileReader::resume_at does both). `preceding` is the bytes just before
+  /// X (up to kResumeLookback of them); its first line is torn and ignored
+  /// unless `from_file_start` (preceding begins at offset 0). Lines of at
+  /// least `max_line_bytes` are classified by their head, as the reader
+  /// would have delivered them (cut).
+  ///
+  /// Why: a checkpoint X means every record that STARTED before X was
+  /// emitted (safe_offset never passes a pending partial's start). So a
+  /// stream whose last line before X was a partial had its record emitted
+  /// either when it ended after X (the checkpoint held back by another
+  /// stream's partial starting at X), or unfinished (expired, flushed). In
+  /// the first case its next lines after X, up to and including the one
+  /// ending that record, were already delivered: they are skipped and
+  /// counted (reason resume_skipped), not shipped as a bogus record. The
+  /// first line at X tells the cases apart: when it is not a partial of
+  /// another stream, nothing is skipped (what followed an expired partial
+  /// was shipped as records of its own, and is again). A stream that
+  /// `preceding` says nothing about starts fresh.
+  virtual void resume_after(std::string_view preceding, bool from_file_start, size_t max_line_bytes) {
+    (void)preceding;
+    (void)from_file_start;
+    (void)max_line_bytes;
   }
 
   /// This framer's counters (the shared ones when given in the options).

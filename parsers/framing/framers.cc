@@ -51,6 +51,7 @@ class LineFramer final : public Framer {
         shaper_(o.timestamp_format) {}
 
   void on_line(const Line& line, FrameHandler& handler) override {
+    if (resume_check_) confirm_resume(line.text);
     // Partials that waited too long go first, even if the caller only calls
     // expire() when the file is idle: a busy other stream does not keep
     // them (and the checkpoint) waiting.
@@ -142,7 +143,76 @@ class LineFramer final : public Framer {
 
   const MalformedCounters& counters() const override { return *counters_; }
 
+  void resume_after(std::string_view preceding, bool from_file_start, size_t max_line_bytes) override {
+    skip_.fill(false);
+    size_t pos = 0;
+    if (!from_file_start) {
+      // The first line began before the window: its head, and so its
+      // format and flag, is unknown.
+      const size_t nl = preceding.find('\n');
+      if (nl == std::string_view::npos) return;
+      pos = nl + 1;
+    }
+    std::string scratch;
+    while (pos < preceding.size()) {
+      size_t end = preceding.find('\n', pos);
+      if (end == std::string_view::npos) end = preceding.size();  // a last line the reader's finish() delivered
+      std::string_view text = preceding.substr(pos, end - pos);
+      if (text.size() >= max_line_bytes) text = text.substr(0, max_line_bytes);  // as the reader cut it
+      size_t slot = 0;
+      bool partial = false;
+      if (classify(text, scratch, slot, partial)) skip_[slot] = partial;
+      pos = end + 1;
+    }
+    resume_check_ = std::find(skip_.begin(), skip_.end(), true) != skip_.end();
+  }
+
  private:
+  /// The first line at the resume offset X tells why a record that began
+  /// before X was delivered. A checkpoint inside a pending record is only
+  /// ever held back by another stream's partial that starts at X, so if the
+  /// line at X is not a partial, or is one of that same stream, the record
+  /// was shipped unfinished (expired or flushed) and the original read
+  /// shipped what followed as records of their own: do the same, skip
+  /// nothing for it.
+  void confirm_resume(std::string_view first) {
+    resume_check_ = false;
+    std::string scratch;
+    size_t slot = 0;
+    bool partial = false;
+    if (classify(first, scratch, slot, partial) && partial) {
+      skip_[slot] = false;
+    } else {
+      skip_.fill(false);
+    }
+  }
+
+  /// The join slot a line frames into and whether it is a partial, as
+  /// on_line would decide; false for lines that never join (text, odd or
+  /// empty lines). Resume only: copies docker lines for padding.
+  bool classify(std::string_view text, std::string& scratch, size_t& slot, bool& partial) {
+    if (mode_ == Format::kRaw || strip_cr(text).empty()) return false;
+    if (mode_ != Format::kDocker) {
+      CriPrefix p;
+      if (parse_cri_prefix(text, p)) {
+        if (!parse_rfc3339(p.ts)) return false;
+        seen_container_ = true;
+        slot = kCriJoins + stream_index(p.stream);
+        partial = p.partial;
+        return true;
+      }
+    }
+    if (mode_ == Format::kCri || (mode_ == Format::kAuto && !looks_like_docker(text))) return false;
+    scratch.assign(text);
+    scratch.append(json::kPadding, '\0');
+    DockerLine d;
+    if (docker_.parse(std::string_view(scratch.data(), text.size()), d) != DockerVerdict::kOk) return false;
+    seen_container_ = true;
+    slot = kDockerJoins + stream_index(d.stream);
+    partial = d.partial;
+    return true;
+  }
+
   /// A CRI line: framed and true. A CRI-shaped line with a bad time:
   /// shipped as text, counted, true. Otherwise false.
   bool try_cri(const Line& line, FrameHandler& handler) {
@@ -190,6 +260,13 @@ class LineFramer final : public Framer {
   /// last piece of a record.
   void on_chunk(const Line& line, std::string_view ts, size_t slot, std::string_view chunk, std::string_view attrs,
                 bool partial, FrameHandler& handler) {
+    if (skip_[slot]) {
+      // The rest of a record delivered before the resume offset.
+      if (!partial) skip_[slot] = false;
+      note(slot < kDockerJoins ? MalformedFormat::kCri : MalformedFormat::kDocker, MalformedReason::kResumeSkipped,
+           line.begin);
+      return;
+    }
     PartialJoin& join = joins_[slot];
     if (!partial && !join.active) {
       // Whole record on one line: pass the bytes through.
@@ -210,7 +287,13 @@ class LineFramer final : public Framer {
     }
     join.append(chunk, line.cut, max_);
     if (!partial) {
-      emit_join(slot, line.end, false, handler);
+      // A cut last line has end == begin (the reader is still skipping its
+      // rest): committing there would put the checkpoint inside this record,
+      // and a restart would ship the last line alone. Commit the record's
+      // start instead: a restart re-reads and re-ships it whole (a
+      // duplicate, never a fragment). The next frame, read after the skip,
+      // carries an offset past the line.
+      emit_join(slot, line.cut ? join.begin : line.end, false, handler);
     } else {
       join.last = now();
     }
@@ -277,6 +360,10 @@ class LineFramer final : public Framer {
   TimestampShaper shaper_;
   DockerLineParser docker_;
   std::array<PartialJoin, kJoinSlots> joins_;
+  // Per join slot: after resume_after, skip this stream's lines up to and
+  // including the one that ends the record begun before the resume offset.
+  std::array<bool, kJoinSlots> skip_{};
+  bool resume_check_ = false;  // confirm_resume() on the next line
   std::string read_time_;
   Format last_ = Format::kAuto;
   bool seen_container_ = false;

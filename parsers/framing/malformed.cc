@@ -23,6 +23,7 @@ std::string_view malformed_reason_name(MalformedReason r) {
     case MalformedReason::kUnframed: return "unframed";
     case MalformedReason::kPartialExpired: return "partial_expired";
     case MalformedReason::kPartialFlushed: return "partial_flushed";
+    case MalformedReason::kResumeSkipped: return "resume_skipped";
     case MalformedReason::kCount: break;
   }
   return "unknown";

@@ -25,6 +25,7 @@ enum class MalformedReason : uint8_t {
   kUnframed,         ///< auto: a plain-text line in a file that had CRI/docker lines
   kPartialExpired,   ///< a partial with no continuation within the timeout; shipped "partial":true
   kPartialFlushed,   ///< a partial pending when the file ended/closed; shipped "partial":true
+  kResumeSkipped,    ///< after a restart: the continuation of a record delivered before the checkpoint; skipped
   kCount
 };
 
