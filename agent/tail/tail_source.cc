@@ -26,9 +26,6 @@ constexpr std::string_view kLog = "tail";
 constexpr int kChunksPerTurn = 4;
 // Longest sleep of the follow loop: bounds heartbeat gaps.
 constexpr auto kMaxIdleWait = std::chrono::milliseconds(250);
-// Bytes before a resume offset handed to the framer, so it knows which
-// streams were in the middle of a record there.
-constexpr size_t kResumeContext = 64 << 10;
 
 struct TailedFile {
   explicit TailedFile(size_t max_line) : reader(kChunkBytes, max_line) {}
@@ -275,12 +272,16 @@ class TailSource::Impl final : public framing::FrameHandler {
     } else if (initial && opt_.read_from_tail) {
       start = size;
     }
-    f->reader.seek(start);
     f->id = add_to_table(path, key, size);
     framing::FramerOptions fo = opt_.framer;
     fo.path = path;
     f->framer = framing::make_framer(fo);
-    if (start > 0) give_resume_context(*f, start);
+    // Resuming inside the file: the bytes before the checkpoint tell the
+    // framer which streams were mid-record there (their continuation lines
+    // were delivered with the record). Without them every stream starts fresh.
+    if (auto r = f->reader.resume_at(start, *f->framer); !r) {
+      log::warn(kLog, "cannot read before the checkpoint", {{"path", path}, {"error", r.error().message}});
+    }
     f->metrics = std::make_shared<FileMetrics>();
     f->metrics->path = path;
     f->metrics->fd = f->reader.fd();
@@ -302,17 +303,6 @@ class TailSource::Impl final : public framing::FrameHandler {
     TailedFile* raw = f.get();
     files_[key] = std::move(f);
     return raw;
-  }
-
-  /// The bytes before a resume offset tell the framer which streams were in
-  /// the middle of a record there (their continuation lines were delivered).
-  void give_resume_context(TailedFile& f, uint64_t start) {
-    const uint64_t from = start > kResumeContext ? start - kResumeContext : 0;
-    std::string before(static_cast<size_t>(start - from), '\0');
-    const ssize_t n = ::pread(f.reader.fd(), before.data(), before.size(), static_cast<off_t>(from));
-    if (n <= 0) return;
-    before.resize(static_cast<size_t>(n));
-    f.framer->resume_after(before);
   }
 
   uint32_t add_to_table(const std::string& path, const FileKey& key, uint64_t size) {

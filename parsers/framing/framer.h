@@ -100,12 +100,6 @@ class Framer {
   /// `consumed` unless a partial record that started earlier is pending.
   [[nodiscard]] virtual uint64_t safe_offset(uint64_t consumed) const = 0;
 
-  /// Reading resumes at a checkpoint inside the file; `preceding` are the
-  /// bytes just before it (the first line may be torn). Lets the framer skip
-  /// continuation lines of records that started before the checkpoint (they
-  /// were delivered). Call once, before the first line.
-  virtual void resume_after(std::string_view preceding) { (void)preceding; }
-
   /// The timestamp given to lines without one (raw text, lines whose
   /// framing or time is invalid); set once per read, RFC 3339 UTC.
   virtual void set_read_time(std::string_view ts) { (void)ts; }
