@@ -54,6 +54,8 @@ class TailSource::Impl final : public framing::FrameHandler {
     if (wake_fd_ >= 0) ::close(wake_fd_);
   }
 
+  Clock::time_point now() const { return opt_.clock ? opt_.clock() : Clock::now(); }
+
   Result<void> run(SourceOutput& out) {
     out_ = &out;
     if (!opt_.follow) return run_oneshot();
@@ -111,11 +113,11 @@ class TailSource::Impl final : public framing::FrameHandler {
     auto next_rescan = Clock::now() + opt_.rescan_interval;
     while (!out_->should_stop()) {
       out_->on_tick();
-      auto now = Clock::now();
-      if (rescan_requested_ || now >= next_rescan) {
+      const auto t = Clock::now();
+      if (rescan_requested_ || t >= next_rescan) {
         rescan(/*initial=*/false);
         rescan_requested_ = false;
-        next_rescan = now + opt_.rescan_interval;
+        next_rescan = t + opt_.rescan_interval;
       }
       bool progressed = false;
       for (auto it = files_.begin(); it != files_.end() && !out_->should_stop();) {
@@ -126,8 +128,8 @@ class TailSource::Impl final : public framing::FrameHandler {
           if (n == 0) on_eof(f);
           if (n < 0) f.dirty = false;  // read error: logged; retried at the next rescan
         }
-        expire_partials(f, now);
-        if (should_close(f, now)) {
+        expire_partials(f, t);
+        if (should_close(f, now())) {
           it = close_file(it, /*flush=*/f.rotated, f.deleted);
         } else {
           ++it;
@@ -401,7 +403,7 @@ class TailSource::Impl final : public framing::FrameHandler {
     refresh_identity(f);
     if (!f.at_eof) {
       f.at_eof = true;
-      f.eof_since = Clock::now();
+      f.eof_since = now();
     }
     f.reader.release_buffer();
   }
@@ -550,9 +552,11 @@ class TailSource::Impl final : public framing::FrameHandler {
 
   /// Sleeps until inotify reports something, a stop, or the next deadline.
   void wait_for_events(Clock::time_point next_rescan) {
-    auto until = std::min({next_rescan, Clock::now() + kMaxIdleWait, out_->next_deadline()});
+    const auto t = Clock::now();
+    auto until = std::min({next_rescan, t + kMaxIdleWait, out_->next_deadline()});
     for (const auto& [key, f] : files_) {
-      if (f->rotated && f->at_eof) until = std::min(until, f->eof_since + opt_.rotate_wait);
+      // eof_since is on the (possibly fake) clock of now(): wait the rest.
+      if (f->rotated && f->at_eof) until = std::min(until, t + (f->eof_since + opt_.rotate_wait - now()));
       if (auto d = f->framer->partial_deadline()) until = std::min(until, *d);
     }
     const FileWatcher::Events ev = watcher_->wait(wake_fd_, until);

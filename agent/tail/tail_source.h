@@ -56,6 +56,9 @@ struct Options {
   /// Files not to read at all (LOGSHIP_EXCLUDE_*): never opened, their
   /// checkpoints untouched. Null: none.
   std::function<bool(const std::string& path)> excluded;
+  /// The clock for rotate waits and idle closes; null: steady_clock. Tests
+  /// pass a fake one.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 /// Per-file counters for /metrics, for files currently open.
