@@ -203,8 +203,6 @@ void Pipeline::request_stop() {
   if (tracker_ != nullptr) tracker_->request_stop();
 }
 
-void Pipeline::refresh_readiness() {}
-
 void Pipeline::for_each_file(const std::function<void(const FileMetrics&)>& fn) { tail_->for_each_file(fn); }
 uint64_t Pipeline::total_files() const { return tail_->total_files(); }
 uint64_t Pipeline::total_bytes() const { return tail_->total_bytes(); }

@@ -119,9 +119,6 @@ class Pipeline final {
   const Stats& stats() const { return stats_; }
   const Sink& sink() const { return *sink_; }
 
-  /// Re-evaluates readiness from the sink's own view of its destination.
-  void refresh_readiness();
-
   /// Calls `fn` for every open file's metrics. Thread-safe.
   void for_each_file(const std::function<void(const FileMetrics&)>& fn);
 

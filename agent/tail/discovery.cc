@@ -2,6 +2,7 @@
 
 #include <glob.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -36,6 +37,29 @@ Result<std::vector<DiscoveredFile>> discover(const std::vector<std::string>& glo
     }
   }
   return out;
+}
+
+std::string glob_base_dir(const std::string& pattern) {
+  const size_t wild = pattern.find_first_of("*?[{");
+  const std::string head = wild == std::string::npos ? pattern : pattern.substr(0, wild);
+  const size_t slash = head.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : head.substr(0, slash);
+}
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string no_match_reason(const std::string& pattern) {
+  const std::string dir = glob_base_dir(pattern);
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return errno_message("directory " + dir);
+  if (!S_ISDIR(st.st_mode)) return dir + " is not a directory";
+  if (::access(dir.c_str(), R_OK | X_OK) != 0) return errno_message("directory " + dir);
+  return "no file matches";
 }
 
 }  // namespace logship::tail

@@ -23,4 +23,12 @@ struct DiscoveredFile {
 /// only, symlinks followed. Errors only for an unusable pattern.
 [[nodiscard]] Result<std::vector<DiscoveredFile>> discover(const std::vector<std::string>& globs);
 
+/// The directory part of a glob before its first wildcard: watched for new files.
+[[nodiscard]] std::string glob_base_dir(const std::string& pattern);
+/// The directory holding `path` ("." for a bare name).
+[[nodiscard]] std::string parent_dir(const std::string& path);
+/// Why `pattern` matches nothing, for the operator: its directory is
+/// missing, not a directory, not searchable, or simply holds no match.
+[[nodiscard]] std::string no_match_reason(const std::string& pattern);
+
 }  // namespace logship::tail

@@ -8,22 +8,9 @@
 
 #include "agent/core/log.h"
 #include "agent/core/result.h"
+#include "agent/tail/discovery.h"
 
 namespace logship::tail {
-
-std::string glob_base_dir(const std::string& pattern) {
-  const size_t wild = pattern.find_first_of("*?[{");
-  const std::string head = wild == std::string::npos ? pattern : pattern.substr(0, wild);
-  const size_t slash = head.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : head.substr(0, slash);
-}
-
-std::string parent_dir(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 FileWatcher::FileWatcher() {
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

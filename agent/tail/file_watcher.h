@@ -55,9 +55,4 @@ class FileWatcher {
   std::set<std::string> watched_dirs_;
 };
 
-/// The directory part of a glob before its first wildcard: watched for new files.
-[[nodiscard]] std::string glob_base_dir(const std::string& pattern);
-/// The directory holding `path` ("." for a bare name).
-[[nodiscard]] std::string parent_dir(const std::string& path);
-
 }  // namespace logship::tail

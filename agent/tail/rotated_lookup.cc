@@ -6,7 +6,7 @@
 
 #include <climits>
 
-#include "agent/tail/file_watcher.h"
+#include "agent/tail/discovery.h"
 
 namespace logship::tail {
 
@@ -44,6 +44,23 @@ std::optional<std::string> find_by_inode(const std::vector<std::string>& dirs, u
     if (found) return found;
   }
   return std::nullopt;
+}
+
+OrphanDecision settle_orphan(const checkpoint::Checkpoint& c, uint64_t offset, bool closed_here) {
+  const uint64_t dev = c.identity.dev, ino = c.identity.ino;
+  struct stat st;
+  if (::stat(c.path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == dev &&
+      static_cast<uint64_t>(st.st_ino) == ino) {
+    return {};  // not rotated: not ours to settle
+  }
+  const auto where = find_by_inode(rotation_dirs(c.path), dev, ino);
+  if (where) {
+    if (closed_here) return {};  // read to its end after its rotation: pruned once gone
+    const uint64_t size = ::stat(where->c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+    if (size > offset) return OrphanDecision{OrphanDecision::Action::kRead, *where, 0};
+    return OrphanDecision{OrphanDecision::Action::kPrune, {}, 0};
+  }
+  return OrphanDecision{OrphanDecision::Action::kPrune, {}, c.size > offset ? c.size - offset : 0};
 }
 
 }  // namespace logship::tail

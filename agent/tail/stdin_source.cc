@@ -9,6 +9,7 @@
 #include "agent/core/log.h"
 #include "agent/core/time_format.h"
 #include "agent/tail/file_reader.h"
+#include "agent/tail/frame_record.h"
 #include "agent/tail/tail_source.h"
 
 namespace logship::tail {
@@ -23,14 +24,7 @@ class Handler final : public framing::FrameHandler {
  public:
   explicit Handler(SourceOutput& out) : out_(out) {}
   void on_frame(const framing::Frame& frame) override {
-    Record r;
-    r.ts = frame.ts;
-    r.stream = frame.stream;
-    r.payload = frame.payload;
-    r.attrs = frame.attrs;
-    r.truncated = frame.truncated;
-    r.partial = frame.partial;
-    r.commit_offset = frame.commit_offset;
+    Record r = to_record(frame);
     out_.on_record(kStdinId, r);
   }
 

@@ -14,6 +14,8 @@
 #include "agent/core/time_format.h"
 #include "agent/tail/discovery.h"
 #include "agent/tail/file_reader.h"
+#include "agent/tail/frame_record.h"
+#include "agent/tail/file_table.h"
 #include "agent/tail/file_watcher.h"
 #include "agent/tail/rotated_lookup.h"
 
@@ -139,51 +141,20 @@ class TailSource::Impl final : public framing::FrameHandler {
     }
     // Stopping: unfinished partial records stay unread (their checkpoint is
     // before them); the pipeline drains what was emitted.
-    for (auto& [key, f] : files_) forget_metrics(*f);
+    for (auto& [key, f] : files_) table_.closed(f->id);
   }
 
   // ---- FrameHandler ---------------------------------------------------------
 
   void on_frame(const framing::Frame& frame) override {
-    Record r;
-    r.ts = frame.ts;
-    r.stream = frame.stream;
-    r.payload = frame.payload;
-    r.attrs = frame.attrs;
-    r.truncated = frame.truncated;
-    r.partial = frame.partial;
-    r.commit_offset = frame.commit_offset;
+    Record r = to_record(frame);
     current_->metrics->records_read.fetch_add(1, std::memory_order_relaxed);
     out_->on_record(current_->id, r);
   }
 
   // ---- commit (tracker thread) ----------------------------------------------
 
-  Result<void> commit(std::span<const FilePosition> positions) {
-    for (const FilePosition& pos : positions) {
-      std::string path;
-      uint64_t size = 0;
-      {
-        std::lock_guard lock(table_mu_);
-        if (pos.file_id < table_.size()) {
-          path = table_[pos.file_id].path;
-          size = table_[pos.file_id].size;
-        }
-      }
-      if (pos.prune) {
-        store_.erase(pos.identity.dev, pos.identity.ino);
-        stats_.checkpoints_pruned.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        store_.put(checkpoint::Checkpoint{path, pos.identity, pos.offset, std::max(size, pos.offset)});
-      }
-    }
-    auto r = store_.flush();
-    if (!r) {
-      stats_.checkpoint_errors.fetch_add(1, std::memory_order_relaxed);
-      return r;
-    }
-    return {};
-  }
+  Result<void> commit(std::span<const FilePosition> positions) { return table_.commit(positions, store_, stats_); }
 
   void set_follow(bool follow) { opt_.follow = follow; }
 
@@ -193,43 +164,28 @@ class TailSource::Impl final : public framing::FrameHandler {
     [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
   }
 
-  void for_each_file(const std::function<void(const FileMetrics&)>& fn) const {
-    std::lock_guard lock(metrics_mu_);
-    for (const auto& [id, m] : metrics_) fn(*m);
-  }
+  void for_each_file(const std::function<void(const FileMetrics&)>& fn) const { table_.for_each_open(fn); }
 
  private:
   using FileMap = std::map<FileKey, std::unique_ptr<TailedFile>>;
-  struct TableEntry {
-    std::string path;
-    uint64_t size = 0;  // last seen, for the lost-bytes warning
-  };
-
-  /// discover() plus a warning, once per pattern, for a pattern that
-  /// matches nothing (a typo, a missing or unreadable directory).
+  /// discover() plus, at start, a warning for each pattern that matches
+  /// nothing (a typo, a missing or unreadable directory).
   Result<std::vector<DiscoveredFile>> discover_warned() {
     auto found = discover(opt_.input_paths);
     if (!found) return found;
     if (opt_.excluded) {
       std::erase_if(*found, [&](const DiscoveredFile& d) { return opt_.excluded(d.path); });
     }
+    // At start only: later, a pattern that matches nothing for a moment
+    // (between a rotation's rename and the new file) is normal.
+    if (discovered_once_) return found;
+    discovered_once_ = true;
     for (const std::string& pattern : opt_.input_paths) {
-      if (warned_patterns_.contains(pattern)) continue;
       const bool matched = std::any_of(found->begin(), found->end(), [&](const DiscoveredFile& d) {
         return d.path.starts_with(glob_base_dir(pattern));
       });
       if (matched) continue;
-      warned_patterns_.insert(pattern);
-      const std::string dir = glob_base_dir(pattern);
-      std::string reason = "no file matches";
-      struct stat st;
-      if (::stat(dir.c_str(), &st) != 0) {
-        reason = errno_message("directory " + dir);
-      } else if (!S_ISDIR(st.st_mode)) {
-        reason = dir + " is not a directory";
-      } else if (::access(dir.c_str(), R_OK | X_OK) != 0) {
-        reason = errno_message("directory " + dir);
-      }
+      const std::string reason = no_match_reason(pattern);
       log::warn(kLog, "input pattern matches no file", {{"key", "LOGSHIP_INPUT_PATHS"}, {"pattern", pattern}, {"reason", reason}});
     }
     if (!opt_.follow && found->empty()) {
@@ -274,7 +230,7 @@ class TailSource::Impl final : public framing::FrameHandler {
     } else if (initial && opt_.read_from_tail) {
       start = size;
     }
-    f->id = add_to_table(path, key, size);
+    f->id = table_.add(path, key, size);
     framing::FramerOptions fo = opt_.framer;
     fo.path = path;
     f->framer = framing::make_framer(fo);
@@ -288,10 +244,7 @@ class TailSource::Impl final : public framing::FrameHandler {
     f->metrics->path = path;
     f->metrics->fd = f->reader.fd();
     f->metrics->read_offset.store(start, std::memory_order_relaxed);
-    {
-      std::lock_guard lock(metrics_mu_);
-      metrics_[f->id] = f->metrics;
-    }
+    table_.opened(f->id, f->metrics);
     if (watcher_) watcher_->watch_file(path, key);
     stats_.files_open.fetch_add(1, std::memory_order_relaxed);
     log::debug(kLog, "file opened", {{"path", path}, {"offset", start}});
@@ -305,23 +258,6 @@ class TailSource::Impl final : public framing::FrameHandler {
     TailedFile* raw = f.get();
     files_[key] = std::move(f);
     return raw;
-  }
-
-  uint32_t add_to_table(const std::string& path, const FileKey& key, uint64_t size) {
-    std::lock_guard lock(table_mu_);
-    if (auto it = ids_.find(key); it != ids_.end()) {
-      table_[it->second] = TableEntry{path, size};
-      return it->second;
-    }
-    table_.push_back(TableEntry{path, size});
-    const auto id = static_cast<uint32_t>(table_.size() - 1);
-    ids_[key] = id;
-    return id;
-  }
-
-  void note_size(const TailedFile& f, uint64_t size) {
-    std::lock_guard lock(table_mu_);
-    if (f.id < table_.size()) table_[f.id].size = size;
   }
 
   /// Reads up to `max_chunks` chunks. Returns chunks read, 0 at end of
@@ -371,7 +307,7 @@ class TailSource::Impl final : public framing::FrameHandler {
     struct stat st;
     if (::fstat(f.reader.fd(), &st) == 0) {
       const uint64_t size = static_cast<uint64_t>(st.st_size);
-      note_size(f, size);
+      table_.note_size(f.id, size);
       // Shorter than what was read, or (truncated and already regrown) the
       // first bytes differ from the fingerprint taken when it was opened.
       const checkpoint::Checkpoint here{f.path, f.identity, f.reader.read_offset(), size};
@@ -442,18 +378,13 @@ class TailSource::Impl final : public framing::FrameHandler {
       closed_[it->first] = checkpoint::Checkpoint{f.path, f.identity, offset, offset};
     }
     if (watcher_) watcher_->unwatch_file(it->first);
-    forget_metrics(f);
+    table_.closed(f.id);
     stats_.files_open.fetch_sub(1, std::memory_order_relaxed);
     stats_.files_closed.fetch_add(1, std::memory_order_relaxed);
     log::debug(kLog, prune ? "file fully read; closed and checkpoint pruned" : "file closed",
                {{"path", f.path}, {"offset", offset}});
     current_ = nullptr;
     return files_.erase(it);
-  }
-
-  void forget_metrics(const TailedFile& f) {
-    std::lock_guard lock(metrics_mu_);
-    metrics_.erase(f.id);
   }
 
   /// Matches the globs against what is open: opens new files (up to the
@@ -506,36 +437,26 @@ class TailSource::Impl final : public framing::FrameHandler {
     for (const checkpoint::Checkpoint& c : store_.all()) {
       const FileKey key{c.identity.dev, c.identity.ino};
       if (matched.contains(key) || files_.contains(key)) continue;
-      // The path still names this very file: excluded, or no longer in the
-      // globs (a configuration change). Not ours to settle.
-      struct stat st;
-      if (::stat(c.path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_dev) == key.first &&
-          static_cast<uint64_t>(st.st_ino) == key.second) {
-        continue;
-      }
       if (opt_.excluded && opt_.excluded(c.path)) continue;
       // What this run already read of it may be ahead of the store.
-      uint64_t offset = c.offset;
-      if (auto cl = closed_.find(key); cl != closed_.end()) offset = std::max(offset, cl->second.offset);
-      const auto where = find_by_inode(rotation_dirs(c.path), key.first, key.second);
-      uint64_t size = 0;
-      if (where && ::stat(where->c_str(), &st) == 0) size = static_cast<uint64_t>(st.st_size);
-      if (where && size > offset && !closed_.contains(key)) {
-        log::info(kLog, "reading a rotated file to its end", {{"path", *where}, {"was", c.path}, {"offset", offset}});
+      const auto closed = closed_.find(key);
+      const uint64_t offset = closed != closed_.end() ? std::max(c.offset, closed->second.offset) : c.offset;
+      const OrphanDecision d = settle_orphan(c, offset, closed != closed_.end());
+      if (d.action == OrphanDecision::Action::kKeep) continue;
+      if (d.action == OrphanDecision::Action::kRead) {
+        log::info(kLog, "reading a rotated file to its end", {{"path", d.path}, {"was", c.path}, {"offset", offset}});
         if (oneshot) {
-          (void)ship_file(*where, key.first, key.second, /*rotated=*/true);
-        } else if (auto f = open_file(*where, key.first, key.second, /*initial=*/false)) {
+          (void)ship_file(d.path, key.first, key.second, /*rotated=*/true);
+        } else if (auto f = open_file(d.path, key.first, key.second, /*initial=*/false)) {
           (*f)->rotated = true;
           (*f)->dirty = true;
         }
         continue;
       }
-      if (!where && c.size > offset) {
+      if (d.lost_bytes > 0) {
         stats_.files_lost.fetch_add(1, std::memory_order_relaxed);
-        log::warn(kLog, "file deleted before it was read to its end",
-                  {{"path", c.path}, {"unread_bytes", c.size - offset}});
+        log::warn(kLog, "file deleted before it was read to its end", {{"path", c.path}, {"unread_bytes", d.lost_bytes}});
       }
-      if (where && closed_.contains(key)) continue;  // closed here after its rotation: pruned once gone
       store_.erase(key.first, key.second);
       closed_.erase(key);
       pruned_any_ = true;
@@ -578,19 +499,14 @@ class TailSource::Impl final : public framing::FrameHandler {
   int wake_fd_ = -1;
   FileMap files_;
   std::map<FileKey, checkpoint::Checkpoint> closed_;  // closed in this run, not pruned
-  std::set<std::string> warned_patterns_;
+  bool discovered_once_ = false;
   bool rescan_requested_ = false;
   bool over_cap_ = false;
   bool pruned_any_ = false;
   TailedFile* current_ = nullptr;
   std::string read_time_;
 
-  std::mutex table_mu_;  // table_/ids_: worker adds, tracker reads in commit()
-  std::vector<TableEntry> table_;
-  std::map<FileKey, uint32_t> ids_;
-
-  mutable std::mutex metrics_mu_;
-  std::map<uint32_t, std::shared_ptr<FileMetrics>> metrics_;  // open files only
+  FileTable table_;
 };
 
 TailSource::TailSource(Options options, checkpoint::CheckpointStore& store, Stats& stats)
