@@ -76,3 +76,19 @@ def test_undeliverable_output_exits_nonzero_and_keeps_checkpoint(tmp_path):
     r = run_logship(env, "--oneshot")
     assert r.returncode == 0
     assert (tmp_path / "out.ndjson").read_bytes().count(b"\n") == 1
+
+
+def test_oneshot_with_nothing_matched_says_so(tmp_path):
+    # Issue 12: a glob matching nothing (or a missing directory) used to exit
+    # 0 without a word.
+    missing = tmp_path / "nope"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = clean_env(LOGSHIP_INPUT_PATHS=f"{missing}/*.log,{empty}/*.log", LOGSHIP_STATE_DIR=tmp_path / "s",
+                    LOGSHIP_LISTEN="off")
+    r = run_logship(env, "--oneshot")
+    assert r.returncode == 0
+    err = r.stderr.decode()
+    assert f"{missing}/*.log" in err and "No such file or directory" in err
+    assert f"{empty}/*.log" in err and "no file matches" in err
+    assert "nothing to ship" in err

@@ -164,3 +164,21 @@ def test_api_down_never_stops_shipping_and_metadata_arrives_later(tmp_path):
             assert agent.stop() == 0, agent.stderr()
     finally:
         api.stop()
+
+
+def test_oneshot_waits_for_the_first_pod_list(tmp_path, api):
+    # Issue 12: --oneshot with the API on used to ship every record without
+    # API metadata, because only follow mode waited for the first list.
+    from conftest import run_logship
+    api.set_pods([make_pod("checkout-1", namespace="shop", labels={"app.kubernetes.io/version": "1.0.0"},
+                           containers=[("app", "shop/checkout:1.0.0")])])
+    f = pod_file(tmp_path, "shop", "checkout-1", "app")
+    append(f, 3)
+    agent = agent_for(tmp_path, api, LOGSHIP_K8S_WAIT_MS="3000")
+    r = run_logship(agent.env, "--oneshot")
+    assert r.returncode == 0, r.stderr.decode()
+    recs = [json.loads(line) for line in agent.out.read_text().splitlines()]
+    assert len(recs) == 3
+    for rec in recs:
+        assert rec["k8s"]["pod_uid"], rec
+        assert rec["release"] == "1.0.0"
