@@ -84,3 +84,48 @@ def test_checkpoint_stores_version_and_entries(tmp_path):
     [entry] = doc["files"]
     assert entry["offset"] == len(LINE) * 3
     assert "size" in entry  # the pipeline fills it in (0: not yet)
+
+
+def test_follow_pauses_reading_while_checkpoints_cannot_be_written(tmp_path):
+    # Issue 12: with the state directory failing, logship used to go on
+    # shipping what it could not record as shipped. Now reading pauses,
+    # /readyz says why, and it resumes once a checkpoint write succeeds.
+    # Root ignores permissions, so the write is made to fail by a directory
+    # where the store writes its temporary file.
+    from conftest import wait_for
+    from follow_agent import FollowAgent, cri_line
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    agent = FollowAgent(tmp_path, f"{logs}/*.log").start()
+    blocker = tmp_path / "state" / "checkpoints.json.tmp"
+    try:
+        with open(logs / "a.log", "ab") as f:
+            f.write(cri_line('{"n":0}'))
+        agent.wait_records(1)
+
+        def block():
+            try:
+                blocker.mkdir()  # fails while a write is under way: try again
+                return True
+            except OSError:
+                return False
+        wait_for(block, timeout=10, what="the blocker in place")
+        with open(logs / "a.log", "ab") as f:
+            f.write(cri_line('{"n":1}'))
+        wait_for(lambda: agent.get("/readyz")[0] == 503, timeout=20, what="/readyz 503")
+        assert "checkpoints cannot be written" in agent.get("/readyz")[1]
+        assert agent.metric("logship_checkpoint_errors_total") >= 1
+        shipped = len(agent.records())
+        with open(logs / "a.log", "ab") as f:
+            for i in range(2, 50):
+                f.write(cri_line('{"n":%d}' % i))
+        # Reading is paused: nothing more goes out while writes fail.
+        wait_for(lambda: agent.metric("logship_checkpoint_errors_total") >= 2, timeout=20, what="commit retried")
+        assert len(agent.records()) == shipped
+        blocker.rmdir()
+        agent.wait_records(50)
+        wait_for(lambda: agent.get("/readyz")[0] == 200, timeout=20, what="/readyz 200")
+        cp = json.loads((tmp_path / "state" / "checkpoints.json").read_text())
+        assert cp["files"][0]["offset"] == (logs / "a.log").stat().st_size
+    finally:
+        agent.stop()
