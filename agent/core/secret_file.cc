@@ -9,14 +9,14 @@ namespace logship {
 
 Result<std::string> read_secret_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno("open " + path);
+  if (fd < 0) return fail_errno("cannot read " + path);
   std::string out;
   char buf[4096];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      auto err = fail_errno("read " + path);
+      auto err = fail_errno("cannot read " + path);
       ::close(fd);
       return err;
     }

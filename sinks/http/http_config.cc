@@ -1,5 +1,7 @@
 #include "sinks/http/http_config.h"
 
+#include "agent/core/secret_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -222,32 +224,14 @@ std::string basic_auth(std::string_view user, std::string_view password) {
 }
 
 Result<std::string> read_secret_file(const std::string& path, std::string_view key) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(std::string(key) + ": open " + path);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      auto err = fail_errno(std::string(key) + ": read " + path);
-      ::close(fd);
-      return err;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (1 << 20)) {
-      ::close(fd);
-      return fail(Errc::kInvalid, std::string(key) + ": " + path + " is larger than 1 MiB; not a secret file?");
-    }
-  }
-  ::close(fd);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ' || out.back() == '\t')) {
-    out.pop_back();
-  }
+  auto read = logship::read_secret_file(path);
+  if (!read) return fail(read.error().code, std::string(key) + ": " + read.error().message);
+  std::string out = std::move(*read);
+  // The value goes into a header, whose trailing white space is not part of
+  // it (RFC 9110 5.5): trim what the file reader keeps.
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
   if (out.empty()) return fail(Errc::kInvalid, std::string(key) + ": " + path + " is empty");
-  // The value goes into a header: a line break would end it early (and let a
-  // file inject headers).
+  // A line break would end the header early (and let a file inject headers).
   if (out.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
     return fail(Errc::kInvalid, std::string(key) + ": " + path + " holds a line break or NUL inside the secret");
   }

@@ -1,7 +1,7 @@
 #include "sinks/kafka/kafka_config.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include "agent/core/secret_file.h"
+
 
 #include <algorithm>
 #include <cerrno>
@@ -148,32 +148,7 @@ std::string property_name(std::string_view suffix) {
   return name;
 }
 
-Result<std::string> read_secret_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno("cannot read " + path);
-  std::string content;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto err = fail_errno("cannot read " + path);
-      ::close(fd);
-      return err;
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<size_t>(n));
-    // Secrets are small; a huge file is a wrong path, not a password.
-    if (content.size() > (size_t{1} << 20)) {
-      ::close(fd);
-      return fail(Errc::kInvalid, path + " is larger than 1 MiB; expected a secret value");
-    }
-  }
-  ::close(fd);
-  if (content.ends_with("\r\n")) content.resize(content.size() - 2);
-  else if (content.ends_with('\n')) content.pop_back();
-  return content;
-}
+Result<std::string> read_secret_file(const std::string& path) { return logship::read_secret_file(path); }
 
 std::span<const config::KeySpec> kafka_keys() { return kKeys; }
 
