@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "agent/core/time_format.h"
 #include "parsers/json/json_string.h"
 #include "sinks/http/civil_text.h"
 
@@ -37,17 +38,6 @@ Civil civil_from_days(int64_t z) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   return {y + (m <= 2), m, d};
-}
-
-bool digits(std::string_view s, size_t at, size_t n, int& out) {
-  if (at + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = at; i < at + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
 }
 
 }  // namespace
@@ -142,54 +132,17 @@ FormatInfo format_info(HttpFormat format) {
 }
 
 std::optional<int64_t> rfc3339_to_unix_nanos(std::string_view ts) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)
-  int y, mo, d, h, mi, s;
-  if (ts.size() < 20 || !digits(ts, 0, 4, y) || ts[4] != '-' || !digits(ts, 5, 2, mo) || ts[7] != '-' ||
-      !digits(ts, 8, 2, d) || (ts[10] != 'T' && ts[10] != 't' && ts[10] != ' ') || !digits(ts, 11, 2, h) ||
-      ts[13] != ':' || !digits(ts, 14, 2, mi) || ts[16] != ':' || !digits(ts, 17, 2, s)) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  size_t pos = 19;
-  int64_t frac = 0;
-  if (pos < ts.size() && ts[pos] == '.') {
-    ++pos;
-    int n = 0;
-    while (pos < ts.size() && ts[pos] >= '0' && ts[pos] <= '9') {
-      if (n < 9) {
-        frac = frac * 10 + (ts[pos] - '0');
-        ++n;
-      }
-      ++pos;
-    }
-    if (n == 0) return std::nullopt;
-    for (; n < 9; ++n) frac *= 10;
-  }
-  if (pos >= ts.size()) return std::nullopt;
-  int64_t offset_s = 0;
-  if (ts[pos] == 'Z' || ts[pos] == 'z') {
-    ++pos;
-  } else if (ts[pos] == '+' || ts[pos] == '-') {
-    int oh, om;
-    if (!digits(ts, pos + 1, 2, oh) || pos + 3 >= ts.size() || ts[pos + 3] != ':' || !digits(ts, pos + 4, 2, om) ||
-        oh > 23 || om > 59) {
-      return std::nullopt;
-    }
-    offset_s = (oh * 3600 + om * 60) * (ts[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != ts.size()) return std::nullopt;
-  const int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-                       h * 3600 + mi * 60 + std::min(s, 59) - offset_s;
-  // int64 nanoseconds reach only 1677-09-21..2262-04-11: a time outside is
-  // rejected (callers use the read time) rather than wrapped around.
+  // One RFC 3339 parser (agent/core/time_format.h); what is left here is
+  // the range: int64 nanoseconds reach only 1677-09-21..2262-04-11, and a
+  // time outside is rejected (callers use the read time) rather than wrapped.
+  const auto t = parse_rfc3339(ts);
+  if (!t) return std::nullopt;
   // (secs + 1) s - (1 s - frac) rather than secs s + frac, so the very first
   // representable instant does not overflow on the way.
-  const int64_t carry = secs < 0 && frac > 0 ? 1 : 0;
+  const int64_t frac = t->nanos;
+  const int64_t carry = t->unix_seconds < 0 && frac > 0 ? 1 : 0;
   int64_t ns = 0;
-  if (__builtin_mul_overflow(secs + carry, int64_t{1000000000}, &ns) ||
+  if (__builtin_mul_overflow(t->unix_seconds + carry, int64_t{1000000000}, &ns) ||
       __builtin_add_overflow(ns, frac - carry * 1000000000, &ns)) {
     return std::nullopt;
   }
