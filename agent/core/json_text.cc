@@ -163,7 +163,8 @@ void decode_json_string(std::string_view raw, std::string& out) {
 }
 
 std::string_view decoded_text(std::string_view raw, std::string& scratch) {
-  if (std::memchr(raw.data(), '\\', raw.size()) == nullptr) return raw;
+  // memchr must not see a null pointer, even for zero bytes (an empty view).
+  if (raw.empty() || std::memchr(raw.data(), '\\', raw.size()) == nullptr) return raw;
   scratch.clear();
   decode_json_string(raw, scratch);
   return scratch;

@@ -159,6 +159,7 @@ class Listener final : public DeliveryListener {
 BatchPtr make_batch(uint64_t seq, int records) {
   auto b = std::make_unique<Batch>();
   b->seq = seq;
+  b->attempts = 1;  // as the pipeline sets it on the first send
   for (int i = 0; i < records; ++i) {
     testing::add_record(*b, R"({"ts":"2026-11-26T13:08:04Z","stream":"stdout","log":{"seq":)" + std::to_string(i) + "}}");
   }
