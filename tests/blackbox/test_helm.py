@@ -72,6 +72,8 @@ def check_config(env):
     """logship --check-config with exactly these settings: exit 0, or the
     setting it refuses."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("LOGSHIP_")}
+    # What Kubernetes gives every pod: LOGSHIP_K8S_API=true checks for it.
+    full.update(KUBERNETES_SERVICE_HOST="10.96.0.1", KUBERNETES_SERVICE_PORT="443")
     full.update(env)
     r = subprocess.run([str(BIN), "--check-config"], env=full, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
