@@ -64,13 +64,13 @@ void check_body(http::HttpFormat format, const logship::Batch& batch, const http
 }
 
 /// LOGSHIP_HTTP_INDEX as the config lets it through (http_config.cc
-/// validate: no upper case or \\ / * ? " < > | , # outside a %-directive),
-/// limited here to printable ASCII; anything else -> the default.
+/// validate: no upper case or \\ / * ? " < > | , # outside a %-directive;
+/// control and non-ASCII bytes pass it, so they are fuzzed too); anything
+/// else -> the default.
 std::string index_template(std::string_view text) {
   if (text.empty()) return "logs-{namespace}-%Y.%m.%d";
   for (size_t i = 0; i < text.size(); ++i) {
     const auto ch = static_cast<unsigned char>(text[i]);
-    if (ch < 0x20 || ch > 0x7e) return "logs-{namespace}-%Y.%m.%d";
     if (ch == '%') {
       ++i;
       continue;
