@@ -1,5 +1,6 @@
-// Config loader: any environment and command line either loads or fails
-// with a ConfigError; nothing else (no crash, no other exception, no UB),
+// Config loader (agent/settings.h load_settings: the engine plus every
+// component's keys and validation): any environment and command line either
+// loads or fails with a ConfigError; nothing else (no crash, no other exception, no UB),
 // and a loaded config renders for --check-config.
 //
 // Input: lines. "--..." lines are arguments; "NAME=value" lines are the
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/settings.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,9 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     env.emplace(std::move(name), std::string(line.substr(eq + 1)));
   }
   try {
-    const auto loaded = logship::config::load(args, env);
-    const std::string rendered = logship::config::render_effective(loaded.config);
-    LOGSHIP_FUZZ_CHECK(!rendered.empty(), rendered);
+    const auto loaded = logship::load_settings(args, env);
+    if (loaded.action == logship::config::Action::kRun || loaded.action == logship::config::Action::kCheckConfig) {
+      const std::string rendered = logship::render_settings(loaded.settings);
+      LOGSHIP_FUZZ_CHECK(!rendered.empty(), rendered);
+      (void)loaded.settings.sink_context();
+    }
   } catch (const logship::config::ConfigError& e) {
     LOGSHIP_FUZZ_CHECK(e.what()[0] != '\0', "empty ConfigError message");
   } catch (const std::exception& e) {

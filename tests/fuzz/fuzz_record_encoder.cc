@@ -2,13 +2,15 @@
 // and metadata bytes, the encoded record is one valid JSON object in valid
 // UTF-8, and a payload the parser calls a JSON object is carried verbatim.
 //
-// Input: byte 0 flags (truncated, release set), then up to three 0xFF-separated
+// Input: byte 0 flags (1 truncated, 2 release set, 4 partial), then up to three 0xFF-separated
 // fields (ts, stream, release) before the payload.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "agent/core/batch.h"
+#include "agent/core/record.h"
 #include "agent/enrich/record_encoder.h"
 #include "parsers/json/payload_parser.h"
 #include "tests/fuzz/fuzz_check.h"
@@ -41,16 +43,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   logship::enrich::RecordEncoder encoder(release);
   logship::enrich::SourceContext source;
   source.release_member = logship::enrich::encode_release_member(fields[2]);
-  logship::framing::Frame frame;
-  frame.ts = fields[0];
-  frame.stream = fields[1];
-  frame.payload = body;
-  frame.truncated = flags & 1;
+  logship::Record record;
+  record.ts = fields[0];
+  record.stream = fields[1];
+  record.payload = body;
+  record.truncated = flags & 1;
+  record.partial = flags & 4;
   std::string out;
-  encoder.encode(frame, source, out);
+  const logship::RecordFields f = encoder.encode(record, source, out);
   LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_utf8(out), out);
   LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_json(out), out);
   LOGSHIP_FUZZ_CHECK(out.front() == '{' && out.back() == '}', out);
   if (parsed.is_object) LOGSHIP_FUZZ_CHECK(out.find(parsed.object) != std::string::npos, out);
+  // The structure the sinks read instead of parsing: `log` is a JSON value
+  // (the object verbatim, or a string), ts/stream are the string contents.
+  LOGSHIP_FUZZ_CHECK(f.structured(), out);
+  LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_json(f.log.in(out)), out);
+  if (parsed.is_object) LOGSHIP_FUZZ_CHECK(f.log.in(out) == parsed.object, out);
+  if (!record.ts.empty()) LOGSHIP_FUZZ_CHECK(logship::fuzz::valid_json("\"" + std::string(f.ts.in(out)) + "\""), out);
+
+  // The Batch path writes the same record, newline-ended.
+  logship::Batch batch;
+  encoder.encode(record, source, batch);
+  LOGSHIP_FUZZ_CHECK(batch.record_count() == 1 && batch.record(0) == out, out);
+  LOGSHIP_FUZZ_CHECK(batch.data().size() == out.size() + 1 && batch.data().back() == '\n', batch.data());
   return 0;
 }
