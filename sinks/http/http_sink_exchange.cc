@@ -71,7 +71,8 @@ void HttpSink::Impl::dispatch(RequestPtr req) {
                  [this, it, conn](Reply&& reply) { on_reply(it, conn, std::move(reply)); });
 }
 
-void HttpSink::Impl::on_reply(std::list<RequestPtr>::iterator it, const std::shared_ptr<Connection>& conn, Reply&& reply) {
+void HttpSink::Impl::on_reply(std::list<RequestPtr>::iterator it, const std::shared_ptr<Connection>& conn,
+                              Reply&& reply) {
   if (stopping_) return;
   RequestPtr req = std::move(*it);
   active_.erase(it);

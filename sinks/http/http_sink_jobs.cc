@@ -47,7 +47,8 @@ bool HttpSink::Impl::write_dead_letters(Job& job, const std::vector<std::string_
 /// One attempt per send: a failed request fails its batch, which goes
 /// back to the pipeline (the retry owner) as kRetry with the server's
 /// hint. Its slot is freed at once.
-void HttpSink::Impl::fail_request(RequestPtr req, const std::string& error, std::optional<std::chrono::milliseconds> after) {
+void HttpSink::Impl::fail_request(RequestPtr req, const std::string& error,
+                                  std::optional<std::chrono::milliseconds> after) {
   mark_failing(error);
   if (fail_log_.allow(Clock::now())) {
     log::warn(kLog, "request failed; the batch goes back to the pipeline",

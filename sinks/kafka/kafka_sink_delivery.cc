@@ -105,7 +105,8 @@ rd_kafka_topic_t* KafkaSink::Impl::topic_handle(std::string_view topic) {
   return rkt;
 }
 
-void KafkaSink::Impl::failed_message(Tracked& t, std::string_view record, const std::string& error, std::string_view reason) {
+void KafkaSink::Impl::failed_message(Tracked& t, std::string_view record, const std::string& error,
+                                     std::string_view reason) {
   t.failed.push_back(record);
   pending_msgs_.fetch_add(1, std::memory_order_relaxed);
   if (t.error.empty()) t.error = error;
