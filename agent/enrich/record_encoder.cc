@@ -132,7 +132,15 @@ RecordFields RecordEncoder::encode(const Record& record, const SourceContext& so
   out += "\"log\":";
   at = out.size();
   if (parsed.is_object) {
+    const size_t at = out.size();
     out.append(parsed.object);
+    // A valid object may hold raw line breaks between tokens (never inside
+    // strings, where JSON requires escapes): as white space they mean
+    // nothing, but they would split the one-record-per-line output. Same
+    // length, so the recorded field offsets stay right.
+    for (size_t i = at; i < out.size(); ++i) {
+      if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+    }
     f.flags |= RecordFields::kLogObject;
   } else {
     json::append_string(out, record.payload);
