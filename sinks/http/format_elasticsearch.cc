@@ -21,9 +21,7 @@ class ElasticsearchEncoder final : public BodyEncoder {
       const int64_t ns = r.time_or(now);
       const int64_t secs = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
       const int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-      // A record without k8s metadata has a null empty view: memchr (inside
-      // decoded_text) must not see a null pointer, even for 0 bytes (UBSan).
-      const std::string_view namespace_name = r.ns().empty() ? std::string_view{} : decoded_text(r.ns(), scratch_);
+      const std::string_view namespace_name = decoded_text(r.ns(), scratch_);
       // The index changes only with the namespace or the day: reuse it.
       if (day != last_day_ || namespace_name != last_ns_ || last_index_.empty()) {
         last_index_ = Encoder::index_for(index_template_, namespace_name, ns);
