@@ -167,18 +167,29 @@ TEST_CASE("concurrent readers and a writer", "[k8s]") {
   PodCache cache(10ms);
   std::atomic<bool> done{false};
   std::atomic<uint64_t> hits{0};
+  std::atomic<int> readers_with_hits{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&] {
+      bool counted = false;
+      uint64_t n = 0;
       while (!done.load()) {
-        if (auto p = cache.wait_for("shop", "web-" + std::to_string(hits.load() % 10), Clock::now() + 1ms)) {
+        if (auto p = cache.wait_for("shop", "web-" + std::to_string(n++ % 10), Clock::now() + 1ms)) {
           // A published PodMeta is immutable: reading it races with nothing.
-          if (!p->release_for("app").empty()) hits.fetch_add(1);
+          if (!p->release_for("app").empty()) {
+            hits.fetch_add(1);
+            if (!counted) readers_with_hits.fetch_add(1);
+            counted = true;
+          }
         }
       }
     });
   }
-  for (int i = 0; i < 2000; ++i) {
+  // The writer keeps mutating until every reader has read a published pod
+  // while writes were going on (bounded by a deadline), so the test does not
+  // depend on the readers being scheduled before a fixed number of writes.
+  const auto deadline = Clock::now() + 10s;
+  for (int i = 0; i < 2000 || (readers_with_hits.load() < 3 && Clock::now() < deadline); ++i) {
     const std::string name = "web-" + std::to_string(i % 10);
     cache.upsert(pod("shop", name, "uid", std::to_string(i)));
     if (i % 7 == 0) cache.mark_deleted("shop", name);
@@ -186,6 +197,7 @@ TEST_CASE("concurrent readers and a writer", "[k8s]") {
   }
   done = true;
   for (auto& t : readers) t.join();
+  CHECK(readers_with_hits.load() == 3);
   CHECK(hits.load() > 0);
 }
 
