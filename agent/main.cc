@@ -5,8 +5,12 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -22,6 +26,10 @@
 #include "agent/k8s/pod_watcher.h"
 #include "agent/admin/admin_server.h"
 #include "agent/admin/metrics.h"
+#include "agent/admin/tap.h"
+#include "agent/admin/tap_client.h"
+#include "agent/admin/tap_server.h"
+#include "agent/agent_wiring.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/settings.h"
 
@@ -93,12 +101,16 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
       {"logship_checkpoint_errors_total", "Failed checkpoint writes.", &S::checkpoint_errors, Type::kCounter},
       {"logship_checkpoints_pruned_total", "Checkpoints removed for deleted, fully read files.",
        &S::checkpoints_pruned, Type::kCounter},
+      {"logship_files_lost_total", "Checkpointed files gone before they were read to their end.", &S::files_lost,
+       Type::kCounter},
       {"logship_files_open", "Input files open now.", &S::files_open, Type::kGauge},
       {"logship_in_flight_bytes", "Bytes read but not yet acknowledged by the sink.", &S::in_flight_bytes,
        Type::kGauge},
   };
   for (const Counter& c : kCounters) m.describe(c.name, c.help, c.type);
   m.describe("logship_memory_limit_bytes", "LOGSHIP_MEMORY_LIMIT.", Type::kGauge);
+  m.describe("logship_last_commit_timestamp_seconds", "Unix time of the last checkpoint commit (0: none yet).",
+             Type::kGauge);
   m.describe("logship_file_read_bytes_total", "Bytes read per open input file.", Type::kCounter);
   m.describe("logship_file_read_records_total", "Records framed per open input file.", Type::kCounter);
   m.describe("logship_file_lag_bytes", "Bytes behind the end of each open input file.", Type::kGauge);
@@ -108,6 +120,8 @@ logship::admin::Metrics::CollectorId register_metrics(logship::admin::Metrics& m
       mm.set(c.name, static_cast<double>((stats.*(c.field)).load(std::memory_order_relaxed)));
     }
     mm.set("logship_memory_limit_bytes", static_cast<double>(memory_limit));
+    mm.set("logship_last_commit_timestamp_seconds",
+           static_cast<double>(stats.last_commit_unix_ms.load(std::memory_order_relaxed)) / 1000.0);
     // The sink's own metrics (Kafka, HTTP, ...): described on first sight.
     pipe.sink().collect_metrics([&mm](const logship::Sink::MetricSample& s) {
       mm.describe(std::string(s.name), std::string(s.help), s.counter ? Type::kCounter : Type::kGauge);
@@ -206,12 +220,32 @@ int run(const logship::AgentSettings& settings, bool reset_checkpoints) {
     opt.pods_synced = [w = watcher.get()] { return w->synced(); };
     opt.pod_wait = kube.wait;
   }
+  Processing processing;
+  wire_processing(settings, processing, opt);
+  // The live tap: records leave only through its loopback listener.
+  admin::Tap tap;
+  admin::TapServer tap_server(tap);
+  if (settings.admin.tap) {
+    if (auto r = tap_server.start(settings.admin.tap_address.host, settings.admin.tap_address.port); !r) {
+      log::error("main", "cannot listen", {{"key", "LOGSHIP_TAP_LISTEN"}, {"error", r.error().message}});
+      return kExitDeliveryFailed;
+    }
+    log::info("main", "tap listening",
+              {{"address", settings.admin.tap_address.host}, {"port", static_cast<unsigned>(tap_server.port())}});
+    opt.tap_active = [&tap] { return tap.active(); };
+    opt.tap_offer = [&tap](const SourceInfo& source, std::string_view record) {
+      tap.offer(source.namespace_name, source.pod, source.container, record);
+    };
+  }
   opt.heartbeat = [&server] { server.heartbeat(); };
   opt.on_ready = [&server](bool ready, const std::string& reason) { server.set_ready(ready, reason); };
 
   const auto started = std::chrono::steady_clock::now();
   pipeline::Pipeline pipe(std::move(opt), std::move(*sink), std::move(*store));
   const auto collector = register_metrics(metrics, pipe, cfg.memory_limit);
+  const auto processing_collector = register_processing_metrics(metrics, processing);
+  std::optional<admin::Metrics::CollectorId> tap_collector;
+  if (settings.admin.tap) tap_collector = tap.register_metrics(metrics);
   std::optional<admin::Metrics::CollectorId> k8s_collector;
   if (watcher) {
     using admin::Type;
@@ -250,7 +284,13 @@ int run(const logship::AgentSettings& settings, bool reset_checkpoints) {
   });
   signals.detach();
 
+  std::optional<ProgressThread> progress;
+  if (cfg.oneshot && !stdin_mode) {
+    const auto output = admin::resolve_progress_output(settings.admin.progress, ::isatty(STDERR_FILENO) == 1);
+    if (output != admin::ProgressOutput::kNone) progress.emplace(output, pipe);
+  }
   const auto result = stdin_mode ? pipe.run_stdin() : cfg.oneshot ? pipe.run_oneshot() : pipe.run_follow();
+  if (progress) progress->finish();
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count();
@@ -272,7 +312,10 @@ int run(const logship::AgentSettings& settings, bool reset_checkpoints) {
     std::_Exit(kExitDeliveryFailed);
   }
   server.stop();
+  tap_server.stop();
   metrics.remove_collector(collector);
+  metrics.remove_collector(processing_collector);
+  if (tap_collector) metrics.remove_collector(*tap_collector);
   if (k8s_collector) metrics.remove_collector(*k8s_collector);
   if (watcher) watcher->stop();
   pods.close();
@@ -287,6 +330,13 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // --reset-checkpoints is a one-time action, not configuration: taken out
   // before the config loader sees the flags (README: "Resetting checkpoints").
+  // `logship tap ...`: a client of a running agent's live tap, not an agent.
+  if (!args.empty() && args[0] == "tap") {
+    const std::vector<std::string_view> tap_args(args.begin() + 1, args.end());
+    const char* listen = std::getenv("LOGSHIP_TAP_LISTEN");
+    return logship::admin::tap_main(tap_args, listen != nullptr ? listen : logship::admin::kDefaultTapListen,
+                                    STDOUT_FILENO, STDERR_FILENO);
+  }
   const bool reset_checkpoints = std::erase(args, std::string("--reset-checkpoints")) > 0;
   logship::LoadedSettings loaded;
   try {

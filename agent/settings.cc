@@ -7,6 +7,9 @@ std::vector<config::Section> AgentSettings::sections() {
       config::Section(tail::tail_keys(), tail),
       config::Section(pipeline::pipeline_keys(), pipeline),
       config::Section(k8s::k8s_keys(), k8s),
+      config::Section(processors::framing_keys(), framing),
+      config::Section(processors::processors_keys(), processors),
+      config::Section(admin::admin_keys(), admin),
   };
   for (auto& section : sinks.sections()) out.push_back(section);
   return out;
@@ -31,6 +34,8 @@ LoadedSettings load_settings(const std::vector<std::string>& args, const std::ma
     k8s::validate(s.k8s, env);
     tail::validate(s.tail);
     pipeline::validate(s.pipeline, s.tail);
+    processors::validate(s.processors);
+    admin::validate(s.admin);
   }
   return loaded;
 }
@@ -38,7 +43,8 @@ LoadedSettings load_settings(const std::vector<std::string>& args, const std::ma
 std::string render_settings(const AgentSettings& settings) {
   // sections() hands out writable bindings for load(); render() only reads
   // through them, so the const_cast never writes to `settings`.
-  return config::render(const_cast<AgentSettings&>(settings).sections());
+  return config::render(const_cast<AgentSettings&>(settings).sections()) +
+         processors::render_rules(settings.processors, settings.k8s.api);
 }
 
 std::string help_text() {

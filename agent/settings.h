@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "agent/admin/admin_config.h"
 #include "agent/builtin_sinks.h"
 #include "agent/config/config.h"
 #include "agent/config/sink_context.h"
 #include "agent/k8s/k8s_config.h"
 #include "agent/pipeline/pipeline_config.h"
+#include "agent/processors/processors_config.h"
 #include "agent/tail/tail_config.h"
 
 namespace logship {
@@ -21,6 +23,9 @@ struct AgentSettings {
   tail::TailSettings tail;
   pipeline::PipelineSettings pipeline;
   k8s::K8sSettings k8s;
+  processors::FramingConfig framing;        ///< LOGSHIP_PARTIAL_TIMEOUT_MS, LOGSHIP_TIMESTAMP_FORMAT
+  processors::ProcessorsConfig processors;  ///< multiline, filters, throttle, redaction
+  admin::AdminConfig admin;                 ///< LOGSHIP_TAP, LOGSHIP_TAP_LISTEN, LOGSHIP_PROGRESS
   BuiltinSinks sinks;  ///< LOGSHIP_SINK, LOGSHIP_COMPRESSION and every sink's own
 
   /// Every component's keys bound to the fields above (which must outlive them).

@@ -157,6 +157,37 @@ void Metrics::set(std::string_view name, std::string_view label_name, std::strin
   f->series.emplace(std::pair(std::string(label_name), std::string(label_value)), value);
 }
 
+// A two-label series is stored under a key whose first part is the rendered
+// label set behind this marker (never a valid label name), second empty.
+constexpr char kRenderedLabels = '\x01';
+
+void Metrics::set(std::string_view name, std::string_view label1, std::string_view value1,
+                  std::string_view label2, std::string_view value2, double value) {
+  if (!valid_label_name(label1) || !valid_label_name(label2)) {
+    set(name, valid_label_name(label1) ? label2 : label1, "", value);  // logs the bad name once
+    return;
+  }
+  std::string rendered(1, kRenderedLabels);
+  rendered.append(label1).append("=\"");
+  append_escaped(rendered, value1, true);
+  rendered.append("\",").append(label2).append("=\"");
+  append_escaped(rendered, value2, true);
+  rendered += '"';
+  std::lock_guard lock(mu_);
+  Family* f = find_for_set_locked(name);
+  if (f == nullptr) return;
+  const auto key = std::pair<std::string_view, std::string_view>(rendered, "");
+  if (auto it = f->series.find(key); it != f->series.end()) {
+    it->second = value;
+    return;
+  }
+  if (f->series.size() >= max_series_) {
+    ++series_dropped_;
+    return;
+  }
+  f->series.emplace(std::pair(std::move(rendered), std::string()), value);
+}
+
 void Metrics::remove(std::string_view name, std::string_view label_name, std::string_view label_value) {
   std::lock_guard lock(mu_);
   Family* f = find_locked(name);
@@ -205,10 +236,15 @@ std::string Metrics::render() {
     for (const auto& [label, value] : f.series) {
       out += f.name;
       out += '{';
-      out += label.first;
-      out += "=\"";
-      append_escaped(out, label.second, true);
-      out += "\"} ";
+      if (!label.first.empty() && label.first[0] == kRenderedLabels) {
+        out.append(label.first, 1);
+        out += "} ";
+      } else {
+        out += label.first;
+        out += "=\"";
+        append_escaped(out, label.second, true);
+        out += "\"} ";
+      }
       append_value(out, value);
       out += '\n';
     }

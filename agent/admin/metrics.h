@@ -76,6 +76,11 @@ class Metrics {
   void set(std::string_view name, std::string_view label_name, std::string_view label_value,
            double value);
 
+  /// Sets the series `name{label1="value1",label2="value2"}` (same rules and
+  /// cap as the one-label set(); a family should use one label shape).
+  void set(std::string_view name, std::string_view label1, std::string_view value1, std::string_view label2,
+           std::string_view value2, double value);
+
   /// Removes one labelled series (e.g. for a file no longer tailed). No-op
   /// when absent.
   void remove(std::string_view name, std::string_view label_name, std::string_view label_value);

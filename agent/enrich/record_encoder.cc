@@ -128,6 +128,13 @@ RecordFields RecordEncoder::encode(const Record& record, const SourceContext& so
     out += source.k8s_member;
     if (brace != std::string::npos) f.k8s = w.value_since(at);
   }
+  // docker's log-opt labels/env, as the source found them (compact JSON).
+  // Not a RecordFields member: no sink formats it separately.
+  if (!record.attrs.empty()) {
+    separator(out);
+    out += "\"attrs\":";
+    out.append(record.attrs);
+  }
   separator(out);
   out += "\"log\":";
   at = out.size();
