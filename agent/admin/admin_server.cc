@@ -245,15 +245,10 @@ void AdminServer::run() {
   };
 
   auto on_writable = [&](Connection& c) {
-    while (c.sent < c.out.size()) {
-      // MSG_NOSIGNAL: a client that went away must not SIGPIPE the agent.
-      const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) c.state = State::kClosed;
-        return;
-      }
-      c.sent += static_cast<std::size_t>(n);
+    const SendState sent = send_pending(c.fd, c.out, c.sent);
+    if (sent != SendState::kDone) {
+      if (sent == SendState::kClosed) c.state = State::kClosed;
+      return;
     }
     // All sent: half-close so the client sees EOF, then linger to drain.
     ::shutdown(c.fd, SHUT_WR);

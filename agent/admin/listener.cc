@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <system_error>
 
 namespace logship::admin {
@@ -100,6 +101,18 @@ bool Listener::stop() {
   ::close(wake_fd_);
   fd_ = wake_fd_ = -1;
   return true;
+}
+
+SendState send_pending(int fd, std::string_view out, std::size_t& sent) {
+  while (sent < out.size()) {
+    const ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? SendState::kPending : SendState::kClosed;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  return SendState::kDone;
 }
 
 std::string Listener::describe() const {

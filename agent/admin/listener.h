@@ -65,4 +65,11 @@ class Listener {
   std::thread thread_;
 };
 
+/// Sends what is left of `out` from `sent` on a non-blocking socket,
+/// advancing `sent`. kDone: all sent; kPending: the socket is full (wait for
+/// POLLOUT); kClosed: the peer is gone or the socket failed. MSG_NOSIGNAL: a
+/// client that went away must not SIGPIPE the agent.
+enum class SendState { kDone, kPending, kClosed };
+[[nodiscard]] SendState send_pending(int fd, std::string_view out, std::size_t& sent);
+
 }  // namespace logship::admin

@@ -207,14 +207,10 @@ void TapServer::run() {
   std::vector<pollfd> fds;
 
   auto on_writable = [&](Connection& c) {
-    while (c.sent < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) c.state = State::kClosed;
-        return;
-      }
-      c.sent += static_cast<std::size_t>(n);
+    const SendState sent = send_pending(c.fd, c.out, c.sent);
+    if (sent != SendState::kDone) {
+      if (sent == SendState::kClosed) c.state = State::kClosed;
+      return;
     }
     c.out.clear();
     c.sent = 0;

@@ -5,9 +5,8 @@ its end (the drop is deliberate, nothing is left to re-read)."""
 
 import json
 
+from conftest import pod_file, wait_for
 from follow_agent import FollowAgent, cri_line
-from conftest import wait_for
-from test_processing import pod_file
 
 QUIET_PODS = ["quiet-a", "quiet-b", "quiet-c"]
 QUIET_LINES = 1000

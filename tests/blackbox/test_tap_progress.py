@@ -6,22 +6,10 @@ import os
 import socket
 import subprocess
 
-from conftest import BIN, clean_env, run_logship, wait_for
+from conftest import BIN, clean_env, run_logship, wait_for, CID, pod_file
 from follow_agent import FollowAgent, cri_line
 
-CID = "c" * 64
 
-
-def pod_file(root, ns, pod, container):
-    d = root / "pods" / f"{ns}_{pod}_uid" / container
-    d.mkdir(parents=True, exist_ok=True)
-    f = d / "0.log"
-    f.touch()
-    link = root / "containers" / f"{pod}_{ns}_{container}-{CID}.log"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        os.symlink(f, link)
-    return f
 
 
 def append(path, payloads):
