@@ -16,10 +16,19 @@ A configuration is NAME[@BINARY]=[KEY=VALUE ...]; without @BINARY it runs
 --logship (build/logship). The input, its cache and the measurement are
 bench_oneshot.py's (see bench/README.md). Filters may ship fewer records than
 the generator produced; a run fails only if logship fails or ships nothing.
-Python 3 stdlib only."""
+
+--callgrind runs each configuration once under `valgrind --tool=callgrind`
+instead and compares instructions executed (user space, the whole process):
+slow (use a small --bytes), but exact and immune to other load on the
+machine, which wall-clock runs on a shared 2-core box are not. Python 3
+stdlib only."""
 
 import argparse
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import statistics
 import sys
 
@@ -55,8 +64,10 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="measured runs per configuration")
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first")
     ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--callgrind", action="store_true", help="count instructions under valgrind instead of timing")
     args = ap.parse_args(argv)
     default_binary = args.logship
+    args.logship_default = default_binary
     configs = [parse_config(c, default_binary) for c in args.config]
     # What bench_oneshot's helpers read from their args.
     args.format, args.regenerate, args.tmp, args.keep, args.no_parse_floor = "cri", False, None, False, False
@@ -66,6 +77,8 @@ def main(argv=None) -> int:
         bo.log(f"bench_configs: {e}")
         return 2
     nbytes = stamp["total_bytes"]
+    if args.callgrind:
+        return callgrind(args, configs, stamp)
     for round_ in range(-args.warmup, args.runs):
         for c in configs:
             args.logship, args.env = c["binary"], c["env"]
@@ -107,6 +120,41 @@ def main(argv=None) -> int:
         per_floor = f"{m / floor:.2f}" if floor else "n/a"
         print(f"| {c['name']} | {settings} | {bo.fmt(m)} ({bo.fmt(best)}) | {bo.fmt(cpu, 2)} | {bo.fmt(rss)} | "
               f"{m / base_mbps:.2f} | {cpu / base_cpu:.2f} | {per_floor} |")
+    return 0
+
+
+def callgrind(args, configs, stamp) -> int:
+    """One run per configuration under callgrind; a table of instructions."""
+    if shutil.which("valgrind") is None:
+        bo.log("bench_configs: valgrind is not installed")
+        return 2
+    for c in configs:
+        tmp = tempfile.mkdtemp(prefix="logship-cg-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOGSHIP_")}
+        env.update({"LOGSHIP_INPUT_PATHS": os.path.join(args.data, "containers", "*.log"),
+                    "LOGSHIP_STATE_DIR": os.path.join(tmp, "state"), "LOGSHIP_SINK": "file",
+                    "LOGSHIP_FILE_PATH": os.path.join(tmp, "out.ndjson"), "LOGSHIP_LISTEN": "off"}, **c["env"])
+        os.mkdir(env["LOGSHIP_STATE_DIR"])
+        proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out", c["binary"],
+                               "--oneshot"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        m = re.search(r"Collected : (\d+)", proc.stderr)
+        records = bo.count_lines(env["LOGSHIP_FILE_PATH"]) if os.path.exists(env["LOGSHIP_FILE_PATH"]) else 0
+        shutil.rmtree(tmp, ignore_errors=True)
+        if proc.returncode != 0 or not m or records == 0:
+            bo.log(f"bench_configs: {c['name']} failed under callgrind (exit {proc.returncode})\n{proc.stderr[-2000:]}")
+            return 1
+        c["ir"] = int(m.group(1))
+        bo.log(f"{c['name']}: {c['ir']:,} instructions, {records} records")
+    base = configs[0]["ir"]
+    print(f"Input: {stamp['total_bytes'] / 2**20:.0f} MiB CRI, {stamp['records']:,} records; instructions "
+          "executed by the whole logship process (callgrind, user space).\n")
+    print(f"| Configuration | Settings | Instructions | per input byte | vs {configs[0]['name']} |")
+    print("| --- | --- | --- | --- | --- |")
+    for c in configs:
+        settings = " ".join(f"{k}={v}" for k, v in c["env"].items()) or "(defaults)"
+        if c["binary"] != args.logship_default:
+            settings += f" [{c['binary']}]"
+        print(f"| {c['name']} | {settings} | {c['ir']:,} | {c['ir'] / stamp['total_bytes']:.1f} | {c['ir'] / base:.3f} |")
     return 0
 
 

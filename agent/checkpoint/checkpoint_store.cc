@@ -12,7 +12,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 namespace logship::checkpoint {
 namespace {

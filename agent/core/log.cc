@@ -7,7 +7,7 @@
 #include <ctime>
 
 #include "agent/core/time_format.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 namespace logship::log {
 namespace {

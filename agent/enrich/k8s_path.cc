@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 namespace logship::enrich {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "agent/core/json_text.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 namespace logship::enrich {
 namespace {

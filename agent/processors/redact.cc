@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "agent/processors/json_scan.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 
 namespace logship::processors {

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "parsers/framing/framer.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 #include "parsers/json/payload_parser.h"
 
 namespace logship::framing {

@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "agent/core/time_format.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 namespace logship::sinks::http {
 

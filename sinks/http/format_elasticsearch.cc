@@ -2,7 +2,7 @@
 // then the record with "@timestamp" (= ts) first.
 
 #include "agent/core/json_text.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 #include "sinks/http/body_encoder.h"
 #include "sinks/http/formats.h"
 

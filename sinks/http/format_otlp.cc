@@ -11,7 +11,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 #include "sinks/http/body_encoder.h"
 #include "sinks/http/civil_text.h"
 #include "sinks/http/formats.h"

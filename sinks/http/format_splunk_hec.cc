@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 #include "sinks/http/body_encoder.h"
 #include "sinks/http/formats.h"
 

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "agent/core/time_format.h"
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 #include "sinks/http/civil_text.h"
 
 namespace logship::sinks::http {

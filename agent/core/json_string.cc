@@ -1,4 +1,4 @@
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 #include <simdjson.h>
 

@@ -4,7 +4,7 @@
 // back as a JSON document, which proves it is valid JSON and valid UTF-8, and
 // lets valid input be checked for an exact round trip.
 
-#include "parsers/json/json_string.h"
+#include "agent/core/json_string.h"
 
 #include <simdjson.h>
 
