@@ -119,7 +119,7 @@ def collector_config(args, data: str, sink: str, tmp: str, port: int, topic: str
         }}
     return {
         "extensions": {"file_storage": {"directory": os.path.join(tmp, "storage")}},
-        "receivers": {"filelog": {
+        "receivers": {"file_log": {  # "filelog" is a deprecated alias at v0.165
             # The same files logship reads through containers/*.log symlinks.
             "include": [os.path.join(data, "pods", "*", "*", "*.log")],
             "start_at": "beginning",
@@ -130,7 +130,7 @@ def collector_config(args, data: str, sink: str, tmp: str, port: int, topic: str
         "exporters": exporter,
         "service": {
             "extensions": ["file_storage"],
-            "pipelines": {"logs": {"receivers": ["filelog"], "exporters": list(exporter)}},
+            "pipelines": {"logs": {"receivers": ["file_log"], "exporters": list(exporter)}},
             "telemetry": {
                 "logs": {"level": "warn"},
                 "metrics": {"level": "basic", "readers": [
