@@ -34,8 +34,9 @@
    topic for Kafka (logship: one message per record).
 3. Runs the simdjson parse floor (build/bench/logship_parse_floor) on the
    same files.
-4. Prints a markdown table to stdout (best run per agent and sink); progress
-   to stderr.
+4. Prints a markdown table to stdout (per agent and sink: MB/s and CPU-s/GB
+   best and median, peak RSS the highest of the runs; ratios logship vs
+   Collector); progress to stderr.
 
 Exit status: 0 on success; 1 when an agent fails or delivers fewer records
 than expected (logship: the generator's count; Collector: a counter that
@@ -54,6 +55,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -336,21 +338,27 @@ def fmt(v: float, digits: int = 1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def best(runs: list) -> dict:
-    """Best of the runs per metric: highest MB/s, lowest CPU and RSS."""
-    return {"wall": min(r["wall"] for r in runs), "cpu": min(r["cpu"] for r in runs),
-            "rss_mib": min(r["rss_mib"] for r in runs), "records": runs[0]["records"], "n": len(runs)}
+def summary(runs: list, nbytes: int) -> dict:
+    """Per agent and sink: best and median MB/s and CPU-s/GB over the runs,
+    peak RSS as the highest of the runs (a peak is a worst case)."""
+    gb = nbytes / 1e9
+    mbps = [nbytes / r["wall"] / 1e6 for r in runs]
+    cpu_gb = [r["cpu"] / gb for r in runs]
+    return {"mbps": max(mbps), "mbps_med": statistics.median(mbps), "cpu_gb": min(cpu_gb),
+            "cpu_gb_med": statistics.median(cpu_gb), "rss": max(r["rss_mib"] for r in runs),
+            "records": runs[0]["records"]}
 
 
 def report(args, stamp: dict, results: dict, floor_mbps: float | None, versions: dict) -> str:
     nbytes = stamp["total_bytes"]
-    gb = nbytes / 1e9
-    floor_cpu_gb = 1000.0 / floor_mbps if floor_mbps else None  # one core, CPU-s per GB
+    floor_cpu_gb = 1000.0 / floor_mbps if floor_mbps else None  # one core, wall-clock based
     lines = [
         f"Input: {nbytes:,} bytes ({nbytes / 2**20:.0f} MiB) in {stamp['files']} CRI files (kubelet layout, "
-        f"loggen seed {stamp['seed']}), {stamp['records']:,} records. Best of {args.runs} run(s) per agent and sink.",
+        f"loggen seed {stamp['seed']}), {stamp['records']:,} records. {args.runs} run(s) per agent and sink; "
+        "MB/s and CPU-s/GB best (median), peak RSS the highest of the runs, ratios from the best values.",
         f"logship: {versions['logship']}. Collector: {versions['otelcol']}. "
-        f"Host: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}.",
+        f"Host: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end.",
         "",
         "| Sink | Agent | MB/s | CPU-s/GB | Peak RSS MiB | Records out | MB/s / floor | CPU-s/GB / floor's |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -362,24 +370,24 @@ def report(args, stamp: dict, results: dict, floor_mbps: float | None, versions:
             runs = results.get((sink, agent))
             if not runs:
                 continue
-            b = best(runs)
-            mbps = nbytes / b["wall"] / 1e6
-            cpu_gb = b["cpu"] / gb
-            row[agent] = (mbps, cpu_gb)
+            s = summary(runs, nbytes)
+            row[agent] = s
             name = "logship" if agent == "logship" else "OTel Collector"
-            fl_t = fmt(mbps / floor_mbps, 2) if floor_mbps else "–"
-            fl_c = fmt(cpu_gb / floor_cpu_gb, 1) + "x" if floor_cpu_gb else "–"
-            lines.append(f"| {sink} | {name} | {fmt(mbps)} | {fmt(cpu_gb, 2)} | {fmt(b['rss_mib'])} | "
-                         f"{b['records']:,} | {fl_t} | {fl_c} |")
+            fl_t = fmt(s["mbps"] / floor_mbps, 2) if floor_mbps else "–"
+            fl_c = fmt(s["cpu_gb"] / floor_cpu_gb, 1) + "x" if floor_cpu_gb else "–"
+            lines.append(f"| {sink} | {name} | {fmt(s['mbps'])} ({fmt(s['mbps_med'])}) | "
+                         f"{fmt(s['cpu_gb'], 2)} ({fmt(s['cpu_gb_med'], 2)}) | {fmt(s['rss'])} | "
+                         f"{s['records']:,} | {fl_t} | {fl_c} |")
         if "logship" in row and "otelcol" in row:
-            ratio_lines.append(
-                f"| {sink} | {fmt(row['logship'][0] / row['otelcol'][0], 1)}x | "
-                f"{fmt(row['otelcol'][1] / row['logship'][1], 1)}x |")
+            ls, oc = row["logship"], row["otelcol"]
+            ratio_lines.append(f"| {sink} | {fmt(ls['mbps'] / oc['mbps'], 1)}x | "
+                               f"{fmt(oc['cpu_gb'] / ls['cpu_gb'], 1)}x | {fmt(oc['rss'] / ls['rss'], 1)}x |")
     if floor_mbps:
         lines.append(f"| – | simdjson parse floor (1 core) | {fmt(floor_mbps)} | {fmt(floor_cpu_gb, 2)} | | | 1.00 | 1.0x |")
     if ratio_lines:
-        lines += ["", "| Sink | logship throughput / Collector's | Collector CPU per GB / logship's |",
-                  "|---|---:|---:|"] + ratio_lines
+        lines += ["", "| Sink | logship throughput / Collector's | Collector CPU per GB / logship's "
+                      "| Collector peak RSS / logship's |",
+                  "|---|---:|---:|---:|"] + ratio_lines
     return "\n".join(lines)
 
 
