@@ -5,38 +5,27 @@
     bench/otel/build_collector_contrib.sh          # once; cached
     bench/bench_peers.py [--sinks file,kafka] [--bytes 256MiB] [--runs 1]
 
-1. Makes sure DATA (--data, default /tmp/logship-bench-data) holds the
-   kubelet-style CRI tree that bench_oneshot.py uses (same cache and stamp).
-2. Per sink (file; kafka when --kafka is given or $KAFKA_BROKERS is set; with
-   --kafka and no brokers, a 1-broker cluster is started with
-   tests/kafka/kafka.sh and stopped at the end), --runs times, alternating:
-   - logship --oneshot, exactly as bench_oneshot.py / bench_kafka.py run it
-     (plus LOGSHIP_RELEASE, so both agents add a release attribute): wall
-     time spawn to exit, user+sys CPU and peak RSS from wait4(2).
-   - The Collector (bench/otel/build_collector_contrib.sh): the filelog
-     receiver on the same files (through their pods/ paths, which the
-     container operator takes the k8s metadata from), start_at beginning,
-     the `container` operator, a `json_parser` on the body (parse_to body,
-     on_error send_quiet: plain-text records pass through, as in logship),
-     an `add` operator for the release attribute (the transform processor
-     does not build from the module proxy at this release: see
-     bench/otel/build_collector_contrib.sh), file_storage for offsets; the
-     `file` exporter, or the `kafka` exporter with zstd and required_acks -1.
-     The Collector does not exit when done. Its own exporter counter
-     (otelcol_exporter_sent_log_records, internal telemetry on a loopback
-     Prometheus port) is polled every --poll seconds with its CPU time
-     (/proc/<pid>/stat); it is done when the counter reaches the generator's
-     record count or has not moved for --settle seconds. Wall time and CPU
-     are taken at the poll that first saw the final count; peak RSS is VmHWM
-     from /proc/<pid>/status before it is stopped (SIGTERM).
-   The output is checked afterwards: every logical record in the file sink's
-   output (logship: lines; Collector: OTLP JSON log records), a non-empty
-   topic for Kafka (logship: one message per record).
-3. Runs the simdjson parse floor (build/bench/logship_parse_floor) on the
-   same files.
+1. Uses the input cache of bench_oneshot.py (--data, same loggen stamp).
+2. Per sink (file; kafka with --kafka or $KAFKA_BROKERS; with --kafka and no
+   brokers a 1-broker cluster is started by tests/kafka/kafka.sh and stopped
+   at the end), --runs times, alternating:
+   - logship --oneshot exactly as bench_oneshot.py / bench_kafka.py run it,
+     plus LOGSHIP_RELEASE: wall time spawn to exit, user+sys CPU from
+     wait4(2), peak RSS from VmHWM (see spawn_measured_hwm).
+   - The Collector (bench/otel/build_collector_contrib.sh) on the same files:
+     filelog with the container, json_parser and add (release) operators,
+     file_storage for offsets; the file exporter, or the kafka exporter with
+     zstd and required_acks -1 (collector_config). It does not exit when
+     done: its exporter's sent-records counter (internal telemetry on a
+     loopback Prometheus port) and its CPU time are polled; it is done when
+     the counter reaches the generator's record count or stops for --settle
+     seconds. Wall time and CPU are those of the poll that first saw the
+     final count; peak RSS is VmHWM before it is stopped (SIGTERM). The file
+     output must hold as many OTLP log records as the counter says.
+3. Runs the simdjson parse floor on the same files.
 4. Prints a markdown table to stdout (per agent and sink: MB/s and CPU-s/GB
    best and median, peak RSS the highest of the runs; ratios logship vs
-   Collector); progress to stderr.
+   Collector); progress to stderr. bench/README.md explains the choices.
 
 Exit status: 0 on success; 1 when an agent fails or delivers fewer records
 than expected (logship: the generator's count; Collector: a counter that
@@ -507,8 +496,9 @@ def measure(args, stamp: dict, broker) -> int:
                 f"{c['cpu']:.2f} s CPU then ({c['cpu_total']:.2f} s in all), peak RSS {c['rss_mib']:.1f} MiB, "
                 f"{c['records']} records sent, {c['failed']} failed{extra}"
                 + (f" (kept {c['tmp']})" if args.keep else ""))
-            if c["outcome"] in ("timeout", "exited") or c["records"] == 0:
-                log(f"bench_peers: the Collector did not finish ({c['outcome']}, exit {c['exit']})")
+            lost = (c["out_records"] != c["records"]) if sink == "file" else (c["messages"] <= 0)
+            if c["outcome"] in ("timeout", "exited") or c["records"] == 0 or lost:
+                log(f"bench_peers: the Collector did not finish or its output is short ({c['outcome']}, exit {c['exit']})")
                 if c["stderr_tail"].strip():
                     log("--- otelcol stderr (tail) ---\n" + c["stderr_tail"].rstrip())
                 return 1
