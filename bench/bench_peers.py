@@ -73,10 +73,6 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-class SetupError(Exception):
-    pass
-
-
 # --------------------------------------------------------------------------
 # The Collector.
 
@@ -460,7 +456,7 @@ def main(argv=None) -> int:
             return 2
     try:
         return measure(args, stamp, broker)
-    except (bench_kafka.SetupError, SetupError) as e:
+    except bench_kafka.SetupError as e:  # topic creation
         log(f"bench_peers: {e}")
         return 2
     finally:
