@@ -197,36 +197,52 @@ def run_logship(args, data: str) -> dict:
 
 
 def spawn_measured(binary: str, argv: list, env: dict, actions: list, timeout: float) -> dict:
-    """Runs `binary` with posix_spawn and waits for it with wait4, so the
-    rusage is the child's own (not RUSAGE_CHILDREN summed over everything
-    this script ever waited for). SIGKILLs it after `timeout` seconds.
-    Shared by the other bench_*.py harnesses."""
-    timed_out = threading.Event()
+    """Runs `binary` with posix_spawn and waits for it with wait4 (so CPU is
+    the child's own rusage, not RUSAGE_CHILDREN summed over everything this
+    script waited for); SIGKILLs it after `timeout` seconds. Shared by the
+    other bench_*.py harnesses. Peak RSS is the child's own VmHWM:
+
+    wait4's ru_maxrss of a child is at least the RSS its parent had when it
+    spawned it: posix_spawn runs the child on the parent's memory until exec
+    (vfork), and exec folds the old memory's high-water mark into the
+    process's maxrss. This script's Python process reaches tens of MiB while
+    counting outputs, which then shows as logship's peak RSS. VmHWM in
+    /proc/<pid>/status belongs to the memory the exec created; it is polled
+    every 5 ms until the child exits (it only grows, so the last read before
+    exit is the peak but for at most the final 5 ms)."""
     start = time.perf_counter()
     pid = os.posix_spawn(binary, argv, env, file_actions=actions)
-
-    def kill() -> None:
-        timed_out.set()
-        try:
+    hwm, timed_out = None, False
+    while True:
+        wpid, status, ru = os.wait4(pid, os.WNOHANG)
+        if wpid == pid:
+            break
+        h = proc_hwm_mib(pid)
+        if h is not None:
+            hwm = h if hwm is None else max(hwm, h)
+        if time.perf_counter() - start > timeout and not timed_out:
+            timed_out = True
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    timer = threading.Timer(timeout, kill)
-    timer.start()
-    try:
-        _, status, ru = os.wait4(pid, 0)
-    finally:
-        timer.cancel()
+        time.sleep(0.005)
     return {
         "wall": time.perf_counter() - start,
         "cpu": ru.ru_utime + ru.ru_stime,
         "user": ru.ru_utime,
         "sys": ru.ru_stime,
-        "rss_mib": ru.ru_maxrss / 1024.0,  # ru_maxrss is in KiB on Linux
+        "rss_mib": hwm if hwm is not None else ru.ru_maxrss / 1024.0,
         "exit": os.waitstatus_to_exitcode(status),
-        "timed_out": timed_out.is_set(),
+        "timed_out": timed_out,
     }
+
+
+def proc_hwm_mib(pid: int) -> float | None:
+    """VmHWM of a live process in MiB, None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
+            m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(m.group(1)) / 1024.0 if m else None
 
 
 def file_tail(path: str, size: int = 4000) -> str:

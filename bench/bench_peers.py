@@ -11,7 +11,7 @@
    at the end), --runs times, alternating:
    - logship --oneshot exactly as bench_oneshot.py / bench_kafka.py run it,
      plus LOGSHIP_RELEASE: wall time spawn to exit, user+sys CPU from
-     wait4(2), peak RSS from VmHWM (see spawn_measured_hwm).
+     wait4(2), peak RSS from VmHWM (see bench_oneshot.spawn_measured).
    - The Collector (bench/otel/build_collector_contrib.sh) on the same files:
      filelog with the container, json_parser and add (release) operators,
      file_storage for offsets; the file exporter, or the kafka exporter with
@@ -150,15 +150,6 @@ def proc_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-def proc_hwm_mib(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status", encoding="utf-8") as f:
-            m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.MULTILINE)
-    except OSError:
-        return None
-    return int(m.group(1)) / 1024.0 if m else None
-
-
 def count_otlp_json_records(path: str) -> int:
     """Log records in the file exporter's OTLP JSON lines: every record has
     exactly one observedTimeUnixNano (stanza always sets it)."""
@@ -222,7 +213,7 @@ def run_collector(args, data: str, sink: str, expected: int, broker) -> dict:
             break
         if now - start >= args.timeout:
             break
-    hwm = proc_hwm_mib(pid) if not exited else None
+    hwm = bench_oneshot.proc_hwm_mib(pid) if not exited else None
     if not exited:
         os.kill(pid, signal.SIGTERM)
         deadline = time.perf_counter() + 30
@@ -270,42 +261,6 @@ def collector_version(path: str) -> str:
 
 # --------------------------------------------------------------------------
 # logship (the runs of bench_oneshot.py and bench_kafka.py).
-
-def spawn_measured_hwm(binary: str, argv: list, env: dict, actions: list, timeout: float) -> dict:
-    """bench_oneshot.spawn_measured, but peak RSS from the child's own VmHWM.
-
-    wait4's ru_maxrss of a child is at least the RSS its parent had when it
-    spawned it: posix_spawn runs the child on the parent's memory until exec
-    (vfork), and exec folds the old memory's high-water mark into the
-    process's maxrss. This script's Python process reaches tens of MiB while
-    counting outputs, which then shows as logship's peak RSS. VmHWM in
-    /proc/<pid>/status belongs to the memory the exec created; it is polled
-    every 5 ms until the child exits (it only grows, so the last read before
-    exit is the peak but for at most the final 5 ms)."""
-    start = time.perf_counter()
-    pid = os.posix_spawn(binary, argv, env, file_actions=actions)
-    hwm, timed_out = None, False
-    while True:
-        wpid, status, ru = os.wait4(pid, os.WNOHANG)
-        if wpid == pid:
-            break
-        h = proc_hwm_mib(pid)
-        if h is not None:
-            hwm = h if hwm is None else max(hwm, h)
-        if time.perf_counter() - start > timeout and not timed_out:
-            timed_out = True
-            os.kill(pid, signal.SIGKILL)
-        time.sleep(0.005)
-    return {
-        "wall": time.perf_counter() - start,
-        "cpu": ru.ru_utime + ru.ru_stime,
-        "user": ru.ru_utime,
-        "sys": ru.ru_stime,
-        "rss_mib": hwm if hwm is not None else ru.ru_maxrss / 1024.0,
-        "exit": os.waitstatus_to_exitcode(status),
-        "timed_out": timed_out,
-    }
-
 
 def run_logship(args, data: str, sink: str, broker) -> dict:
     if sink == "file":
@@ -465,9 +420,6 @@ def main(argv=None) -> int:
 
 
 def measure(args, stamp: dict, broker) -> int:
-    # bench_oneshot.run_logship and bench_kafka.run_logship spawn through
-    # bench_oneshot.spawn_measured; measure peak RSS as VmHWM instead.
-    bench_oneshot.spawn_measured = spawn_measured_hwm
     nbytes, expected = stamp["total_bytes"], stamp["records"]
     versions = {"logship": bench_oneshot.logship_version(args.logship), "otelcol": collector_version(args.otelcol)}
     results: dict = {}
