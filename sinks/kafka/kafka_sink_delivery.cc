@@ -90,7 +90,13 @@ KafkaSink::Impl::Produced KafkaSink::Impl::produce_one(Tracked& t, size_t index)
   const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
   const std::string text = rd_kafka_error_string(error);
   rd_kafka_error_destroy(error);
-  if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Produced::kQueueFull;
+  if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    // Not a failure: the record stays where it is (an index into its
+    // batch) and the producer thread tries again once delivery reports
+    // have freed space (run()).
+    queue_full_.fetch_add(1, std::memory_order_relaxed);
+    return Produced::kQueueFull;
+  }
   failed_message(t, record, text, rd_kafka_err2name(code));
   if (code == RD_KAFKA_RESP_ERR__FATAL) note_fatal();
   return Produced::kFailed;

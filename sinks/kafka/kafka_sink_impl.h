@@ -27,6 +27,7 @@
 
 #include "agent/core/backoff.h"
 #include "agent/core/log_limiter.h"
+#include "sinks/kafka/kafka_memory.h"
 #include "sinks/kafka/kafka_record.h"
 #include "sinks/kafka/kafka_sink.h"
 #include "sinks/kafka/kafka_stats.h"
@@ -55,6 +56,7 @@ class KafkaSink::Impl {
   void send(BatchPtr batch);
   void stop();
   bool redelivers_internally() const { return opt_.redeliver_in_sink; }
+  const ProducerMemory& memory() const { return mem_; }
   std::optional<std::string> unavailable_reason() const;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const;
   void raise_fatal_error_for_test();
@@ -122,6 +124,7 @@ class KafkaSink::Impl {
   static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message);
 
   KafkaSinkOptions opt_;
+  ProducerMemory mem_;  ///< librdkafka's caps, from opt_.memory_limit
   TopicRouter router_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* main_q_ = nullptr;
@@ -170,6 +173,7 @@ class KafkaSink::Impl {
   std::atomic<uint64_t> queue_bytes_{0};
   std::atomic<uint64_t> pending_msgs_{0};
   std::atomic<uint64_t> restarts_{0};
+  std::atomic<uint64_t> queue_full_{0};  ///< produce calls refused with QUEUE_FULL
 };
 
 }  // namespace logship::sinks::kafka

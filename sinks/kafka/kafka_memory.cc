@@ -1,0 +1,24 @@
+#include "sinks/kafka/kafka_memory.h"
+
+#include <algorithm>
+
+namespace logship::sinks::kafka {
+
+ProducerMemory producer_memory(size_t memory_limit) {
+  ProducerMemory m;
+  m.reserved = memory_limit / 8 * 3;
+  const size_t third = m.reserved / 3;
+  // Fewer than 1000 messages would starve librdkafka's batching (a 1 MB
+  // batch of ~500-byte records is ~2000 messages); 1M bounds the structs
+  // for very large limits.
+  m.max_messages = std::clamp<size_t>(third / kMessageOverhead, 1000, 1000000);
+  // Each in-flight request holds its batch copied (values under
+  // message.copy.max.bytes; librdkafka keeps that buffer after compressing)
+  // plus the compressed output (a fifth to a half of it for logs): about
+  // 1.5 batches each.
+  m.batch_size = std::clamp<size_t>(third * 2 / (3 * kInFlightRequests), 64 << 10, 1000000);
+  m.max_kbytes = std::max<size_t>(1, (memory_limit - m.reserved) / 1024);
+  return m;
+}
+
+}  // namespace logship::sinks::kafka
