@@ -6,17 +6,19 @@ namespace logship::sinks::kafka {
 
 ProducerMemory producer_memory(size_t memory_limit) {
   ProducerMemory m;
-  m.reserved = memory_limit / 8 * 3;
-  const size_t third = m.reserved / 3;
+  // Message structs and requests in flight get an eighth each; the rest
+  // of the reserve (3/16) is for what no librdkafka setting bounds.
+  m.reserved = memory_limit / 16 * 7;
+  const size_t eighth = memory_limit / 8;
   // Fewer than 1000 messages would starve librdkafka's batching (a 1 MB
   // batch of ~500-byte records is ~2000 messages); 1M bounds the structs
   // for very large limits.
-  m.max_messages = std::clamp<size_t>(third / kMessageOverhead, 1000, 1000000);
+  m.max_messages = std::clamp<size_t>(eighth / kMessageOverhead, 1000, 1000000);
   // Each in-flight request holds its batch copied (values under
   // message.copy.max.bytes; librdkafka keeps that buffer after compressing)
   // plus the compressed output (a fifth to a half of it for logs): about
   // 1.5 batches each.
-  m.batch_size = std::clamp<size_t>(third * 2 / (3 * kInFlightRequests), 64 << 10, 1000000);
+  m.batch_size = std::clamp<size_t>(eighth * 2 / (3 * kInFlightRequests), 64 << 10, 1000000);
   m.max_kbytes = std::max<size_t>(1, (memory_limit - m.reserved) / 1024);
   return m;
 }

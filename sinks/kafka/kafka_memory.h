@@ -21,7 +21,7 @@ namespace logship::sinks::kafka {
 struct ProducerMemory {
   /// Taken out of the pipeline's in-flight budget for librdkafka.
   size_t reserved = 0;
-  /// queue.buffering.max.messages: message structs fill half the reserve.
+  /// queue.buffering.max.messages: message structs in an eighth of the limit.
   size_t max_messages = 0;
   /// queue.buffering.max.kbytes: the value bytes librdkafka may queue; they
   /// are the batches' own bytes, so this is the pipeline's share, never more.
@@ -38,15 +38,16 @@ inline constexpr size_t kMessageOverhead = 512;
 /// Produce requests a broker connection has in flight (idempotence: <= 5).
 inline constexpr size_t kInFlightRequests = 5;
 
-/// The caps for `memory_limit` (LOGSHIP_MEMORY_LIMIT): 3/8 of it is
-/// reserved for librdkafka, in thirds: message structs (max_messages); the
-/// in-flight requests of a broker (kInFlightRequests batches, uncompressed
-/// copy plus compressed output, ~1.5 batches each), which sets batch.size
-/// (1,000,000 from a 64 MiB limit up); and what the caps do not bound
-/// (librdkafka's threads and code, buffers malloc keeps after librdkafka
-/// frees them; measured ~8 MiB at the default limit). With several brokers
-/// leading partitions, each has its own requests in flight: the estimate
-/// is for one.
+/// The caps for `memory_limit` (LOGSHIP_MEMORY_LIMIT): 7/16 of it is
+/// reserved for librdkafka: an eighth of the limit for message structs
+/// (max_messages); an eighth for the in-flight requests of a broker
+/// (kInFlightRequests batches, uncompressed copy plus compressed output,
+/// ~1.5 batches each), which sets batch.size (1,000,000 from a 64 MiB limit
+/// up); and 3/16 for what no setting bounds (librdkafka's threads and code,
+/// zstd contexts, buffers malloc keeps after librdkafka frees them: peak
+/// RSS at the default limit measured 61-67 MiB with a 3/8 reserve). With
+/// several brokers leading partitions, each has its own requests in
+/// flight: the estimate is for one.
 [[nodiscard]] ProducerMemory producer_memory(size_t memory_limit);
 
 }  // namespace logship::sinks::kafka

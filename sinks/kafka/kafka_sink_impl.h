@@ -147,6 +147,7 @@ class KafkaSink::Impl {
   bool fatal_ = false;
   bool purged_ = false;
   bool reachable_ = false;
+  int64_t now_ms_ = 0;  ///< CreateTime of the messages of the current round
   std::string key_scratch_, release_scratch_, trace_scratch_;
   Backoff backoff_;  ///< redelivery delays (follow mode)
   LogLimiter failure_log_{kLogInterval};
