@@ -14,10 +14,10 @@ ProducerMemory producer_memory(size_t memory_limit) {
   // batch of ~500-byte records is ~2000 messages); 1M bounds the structs
   // for very large limits.
   m.max_messages = std::clamp<size_t>(eighth / kMessageOverhead, 1000, 1000000);
-  // Each in-flight request holds its batch copied (values under
-  // message.copy.max.bytes; librdkafka keeps that buffer after compressing)
-  // plus the compressed output (a fifth to a half of it for logs): about
-  // 1.5 batches each.
+  // Each in-flight request holds its compressed output (a fifth to a half
+  // of the batch for logs) and, if message.copy.max.bytes is raised, a copy
+  // of the batch that librdkafka keeps after compressing: 1.5 batches each
+  // covers both.
   m.batch_size = std::clamp<size_t>(eighth * 2 / (3 * kInFlightRequests), 64 << 10, 1000000);
   m.max_kbytes = std::max<size_t>(1, (memory_limit - m.reserved) / 1024);
   return m;

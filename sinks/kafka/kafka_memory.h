@@ -5,8 +5,9 @@
 // librdkafka reads message values straight out of them (zero copy), so the
 // values are charged once. What is not in any batch is librdkafka's own
 // memory: a message struct per queued message (plus its key and header
-// copies) and, per broker, the produce requests in flight (values copied
-// into the request, then compressed). The sink takes a share of the limit
+// copies) and, per broker, the produce requests in flight (their compressed
+// output; values are referenced, message.copy.max.bytes=0, but an override
+// would make librdkafka copy them into the request first). The sink takes a share of the limit
 // for that (Sink::reserved_memory(), which the pipeline subtracts from its
 // in-flight budget) and caps librdkafka to it, so peak RSS at full speed
 // stays within the limit plus the process's fixed size.

