@@ -13,8 +13,14 @@
 namespace logship::sinks::kafka {
 namespace {
 
-// linger.ms (README.md "Performance").
-constexpr int kLingerMs = 20;
+// linger.ms (README.md "Producer defaults"). librdkafka 2.0.2's broker
+// thread busy-polls (poll(2) with a zero timeout, ~1.3M calls per 256 MiB
+// run at 20 ms) while a partition's linger has expired but its batch cannot
+// be sent because 5 requests are in flight, which is the normal state at
+// full speed. With 500 ms, batches fill by size long before linger expires:
+// ~2,000 poll calls per run and ~35% less CPU per GB. At low rates a record
+// waits up to this long in librdkafka (after the pipeline's batch timeout).
+constexpr int kLingerMs = 500;
 
 }  // namespace
 
@@ -99,9 +105,7 @@ Result<rd_kafka_conf_t*> KafkaSink::Impl::build_conf() {
       // batch.size, not the count, should end a batch: half the message
       // cap lets one batch fill while the previous one is in flight.
       {"batch.num.messages", std::to_string(std::clamp<size_t>(mem_.max_messages / 2, 1000, 100000))},
-      // Throughput over latency: under load batches fill by size first;
-      // at low rates a longer wait makes fewer, larger requests (less CPU
-      // per GB in librdkafka and the broker) for a delay logs can afford.
+      // CPU per GB over latency (see kLingerMs).
       {"linger.ms", std::to_string(kLingerMs)},
       {"message.max.bytes", std::to_string(max_message)},
       // The Java client's partitioner, so keyed records land where a Java
