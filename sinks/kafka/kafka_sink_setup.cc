@@ -19,7 +19,7 @@ namespace {
 // be sent because 5 requests are in flight, which is the normal state at
 // full speed. With 500 ms, batches fill by size long before linger expires:
 // ~2,000 poll calls per run and sys time 0.5-1.3 s -> 0.2-0.4 s per run
-// (bench/README.md: 17-20% less CPU per GB overall). At low rates a record
+// (bench/README.md: 13-25% less CPU per GB with the other changes). At low rates a record
 // waits up to this long in librdkafka (after the pipeline's batch timeout).
 constexpr int kLingerMs = 500;
 
