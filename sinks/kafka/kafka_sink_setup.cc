@@ -13,14 +13,15 @@
 namespace logship::sinks::kafka {
 namespace {
 
-// linger.ms (README.md "Producer defaults"). librdkafka 2.0.2's broker
-// thread busy-polls (poll(2) with a zero timeout, ~1.3M calls per 256 MiB
-// run at 20 ms) while a partition's linger has expired but its batch cannot
-// be sent because 5 requests are in flight, which is the normal state at
-// full speed. With 500 ms, batches fill by size long before linger expires:
-// ~2,000 poll calls per run and sys time 0.5-1.3 s -> 0.2-0.4 s per run
-// (bench/README.md: 13-25% less CPU per GB with the other changes). At low rates a record
-// waits up to this long in librdkafka (after the pipeline's batch timeout).
+// linger.ms (README.md "Producer defaults"). At full speed librdkafka
+// 2.0.2's broker thread busy-polls: perf stat counted ~1.3M poll(2) calls
+// per 256 MiB run at 20 ms, 0.6M at 5 ms, ~1M at 150 ms, but 1,700-18,000
+// at 500-1000 ms (sys time 0.5-1.3 s -> 0.2-0.4 s per run; bench/README.md:
+// 13-25% less CPU per GB with the other changes). The likely cause, not
+// confirmed in librdkafka's source: a linger that expires while 5 requests
+// are in flight makes its wake-up time "now"; at 500 ms, batches fill by
+// size first. At low rates a record waits up to this long in librdkafka
+// (after the pipeline's batch timeout); there was no spin at 20 lines/s.
 constexpr int kLingerMs = 500;
 
 }  // namespace
