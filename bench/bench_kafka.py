@@ -21,7 +21,13 @@
    reads the broker's CPU time from /proc when it runs on this machine; then
    checks the topic holds as many messages as the generator made records
    (tests/kafka/kafka_consume --count, watermarks only).
-4. Prints a markdown table (best and median) to stdout; progress to stderr.
+4. Runs the simdjson-only parse floor (bench/parse_floor.cc, one core) on
+   the same files, as bench_oneshot.py does, and reports logship's
+   throughput and CPU-seconds per GB as ratios to it (the floor's CPU-s/GB is
+   1000 / its MB/s: it runs on one core the whole time). Ratios measured in
+   one run are what the targets are stated in; absolute numbers on a shared
+   machine move with the load.
+5. Prints a markdown table (best and median) to stdout; progress to stderr.
 
 Exit status: 0 on success; 1 when logship fails or the topic holds fewer
 messages than records; 2 on usage or setup errors. The target (>= 150 MB/s)
@@ -52,6 +58,10 @@ import bench_oneshot  # noqa: E402  (the shared input cache)
 from loggen import parse_size  # noqa: E402
 
 TARGET_MBPS = 150.0
+# Targets as ratios to the parse floor of the same run (issue 13).
+TARGET_FLOOR_THROUGHPUT = 0.15  # at least this fraction of the floor's MB/s
+TARGET_FLOOR_CPU = 8.0          # at most this multiple of the floor's CPU-s/GB
+TARGET_RSS_MIB = 64.0
 
 
 def log(msg: str) -> None:
@@ -178,7 +188,7 @@ def fmt(v: float, digits: int = 1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def report(args, stamp: dict, runs: list, version: str) -> str:
+def report(args, stamp: dict, runs: list, version: str, floor: tuple) -> str:
     nbytes = stamp["total_bytes"]
     mbps = [nbytes / r["wall"] / 1e6 for r in runs]
     mibps = [nbytes / r["wall"] / 2**20 for r in runs]
@@ -194,10 +204,20 @@ def report(args, stamp: dict, runs: list, version: str) -> str:
         ("Input throughput (MiB/s)", fmt(max(mibps)), fmt(med(mibps)), "", ""),
         ("Records/s", fmt(max(recps), 0), fmt(med(recps), 0), "", ""),
         ("CPU-seconds per GB of input (logship)", fmt(min(cpu_gb), 2), fmt(med(cpu_gb), 2), "", ""),
-        ("Peak RSS (MiB, logship)", fmt(min(rss)), fmt(med(rss)), "", ""),
+        ("Peak RSS (MiB, logship)", fmt(min(rss)), fmt(med(rss)), f"≤ {TARGET_RSS_MIB:.0f}",
+         ok(min(rss) <= TARGET_RSS_MIB)),
         ("Wall time (s)", fmt(min(wall), 3), fmt(med(wall), 3), "", ""),
         ("CPU time, user+sys (s, logship)", fmt(min(cpu), 3), fmt(med(cpu), 3), "", ""),
     ]
+    fl, note = floor
+    rows.append(("simdjson parse floor (MB/s, one core)", fmt(fl) if fl is not None else note, "", "", ""))
+    if fl is not None:
+        floor_cpu_gb = 1000.0 / fl  # one core busy the whole time
+        rows.append(("Throughput / parse floor", fmt(max(mbps) / fl, 3), fmt(med(mbps) / fl, 3),
+                     f"≥ {TARGET_FLOOR_THROUGHPUT}", ok(max(mbps) / fl >= TARGET_FLOOR_THROUGHPUT)))
+        rows.append(("CPU-s/GB / parse floor's", fmt(min(cpu_gb) / floor_cpu_gb, 2),
+                     fmt(med(cpu_gb) / floor_cpu_gb, 2), f"≤ {TARGET_FLOOR_CPU:.0f}x",
+                     ok(min(cpu_gb) / floor_cpu_gb <= TARGET_FLOOR_CPU)))
     broker = [r["broker_cpu"] for r in runs if r["broker_cpu"] is not None]
     if broker:
         rows.append(("Broker CPU time (s, same machine)", fmt(min(broker), 2), fmt(med(broker), 2), "", ""))
@@ -236,6 +256,9 @@ def parse_args(argv):
                     help="kafka_consume binary (default: tests/kafka/kafka_consume next to --logship)")
     ap.add_argument("--brokers", default=os.environ.get("KAFKA_BROKERS"),
                     help="bootstrap brokers of a running cluster (default: $KAFKA_BROKERS, else start one)")
+    ap.add_argument("--parse-floor", default=os.path.join(REPO, "build", "bench", "logship_parse_floor"),
+                    help="parse floor binary")
+    ap.add_argument("--no-parse-floor", action="store_true", help="do not run the parse floor")
     ap.add_argument("--compression", default="zstd", choices=["zstd", "lz4", "gzip", "snappy", "none"])
     ap.add_argument("--bytes", type=parse_size, default=parse_size("256MiB"),
                     help="input size (K/M/G = 10^3.., Ki/Mi/Gi = 2^10..); default 256 MiB")
@@ -263,6 +286,7 @@ def parse_args(argv):
     args.env = env
     args.data = os.path.abspath(args.data)
     args.logship = os.path.abspath(args.logship)
+    args.parse_floor = os.path.abspath(args.parse_floor)
     if args.consume is None:
         args.consume = os.path.join(os.path.dirname(args.logship), "tests", "kafka", "kafka_consume")
     return args
@@ -313,7 +337,8 @@ def main(argv=None) -> int:
                 return 1
             if i >= 0:
                 runs.append(r)
-        print(report(args, stamp, runs, version))
+        floor = bench_oneshot.run_parse_floor(args, bench_oneshot.data_files(args.data))
+        print(report(args, stamp, runs, version, floor))
         return 0
     finally:
         broker.close()

@@ -90,6 +90,12 @@ class Sink {
   /// Constant for the sink's lifetime.
   [[nodiscard]] virtual bool redelivers_internally() const { return false; }
 
+  /// Bytes of LOGSHIP_MEMORY_LIMIT the sink needs for buffers outside the
+  /// batches it holds (a client library's own queues, e.g. librdkafka's
+  /// message structs and requests in flight). The pipeline takes them out of
+  /// its in-flight budget, so the limit bounds both. Constant after create.
+  [[nodiscard]] virtual size_t reserved_memory() const { return 0; }
+
   /// Why the destination cannot take records right now (e.g. no broker
   /// reachable), or nullopt when it can. Drives /readyz. Any thread; cheap.
   [[nodiscard]] virtual std::optional<std::string> unavailable_reason() const { return std::nullopt; }

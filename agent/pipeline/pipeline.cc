@@ -211,9 +211,10 @@ uint64_t Pipeline::total_bytes() const { return tail_->total_bytes(); }
 Result<void> Pipeline::run(Source& source, bool follow) {
   // LOGSHIP_MEMORY_LIMIT bounds all data the agent holds, so the worker's
   // fixed buffers (read chunk, longest line, two partial joins, the batch
-  // being built) come out of it; batches in flight get the rest.
+  // being built) and the sink's own buffers (Sink::reserved_memory) come
+  // out of it; batches in flight get the rest.
   const size_t fixed = tail::kChunkBytes + opt_.max_record_bytes + tail::kLineSlack + 2 * opt_.max_record_bytes +
-                       opt_.batch_max_bytes + opt_.batch_max_bytes / 4;
+                       opt_.batch_max_bytes + opt_.batch_max_bytes / 4 + sink_->reserved_memory();
   TrackerOptions t;
   t.budget = opt_.memory_limit > 2 * fixed ? opt_.memory_limit - fixed : opt_.memory_limit / 2;
   t.batch_reserve = opt_.batch_max_bytes + opt_.batch_max_bytes / 4;

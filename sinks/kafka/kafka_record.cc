@@ -15,7 +15,7 @@ bool legal_topic_char(char c) {
 }  // namespace
 
 std::string_view JsonText::decode(std::string& scratch) const {
-  if (!escaped) return raw;
+  if (!escaped()) return raw;
   scratch.clear();
   decode_json_string(raw, scratch);
   return scratch;
@@ -30,7 +30,6 @@ RecordHead record_head(const Batch& batch, size_t index) {
     JsonText t;
     if (!span.present()) return t;
     t.raw = span.in(base);
-    t.escaped = std::memchr(t.raw.data(), '\\', t.raw.size()) != nullptr;
     t.present = true;
     return t;
   };
@@ -49,7 +48,7 @@ std::optional<std::string_view> message_key(config::KafkaKey mode, const RecordH
   using config::KafkaKey;
   std::string piece;
   const auto add = [&](const JsonText& t) {
-    if (t.escaped) {
+    if (t.escaped()) {
       piece.clear();
       decode_json_string(t.raw, piece);
       scratch += piece;

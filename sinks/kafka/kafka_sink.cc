@@ -25,6 +25,7 @@ constexpr auto kPurgeWait = std::chrono::seconds(10);
 
 KafkaSink::Impl::Impl(KafkaSinkOptions options)
     : opt_(std::move(options)),
+      mem_(producer_memory(opt_.memory_limit)),
       router_(opt_.topic, opt_.topic_fallback),
       // Equal jitter: never close to zero, so a permanent failure (a
       // missing topic, a rejected record) cannot spin.
@@ -222,6 +223,7 @@ void KafkaSink::stop() { impl_->stop(); }
 std::optional<std::string> KafkaSink::unavailable_reason() const { return impl_->unavailable_reason(); }
 
 bool KafkaSink::redelivers_internally() const { return impl_->redelivers_internally(); }
+size_t KafkaSink::reserved_memory() const { return impl_->memory().reserved; }
 void KafkaSink::collect_metrics(const std::function<void(const MetricSample&)>& emit) const {
   impl_->collect_metrics(emit);
 }

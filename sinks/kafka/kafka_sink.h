@@ -52,6 +52,9 @@ class KafkaSink final : public Sink {
   /// retries transient errors without end and the sink produces failed
   /// messages again itself; see README.md "Retries".
   [[nodiscard]] bool redelivers_internally() const override;
+  /// librdkafka's share of LOGSHIP_MEMORY_LIMIT (kafka_memory.h), which the
+  /// pipeline leaves out of its in-flight budget.
+  [[nodiscard]] size_t reserved_memory() const override;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const override;
 
   /// Test hook: makes librdkafka raise a fatal error, as the idempotent

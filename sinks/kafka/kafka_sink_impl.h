@@ -27,6 +27,7 @@
 
 #include "agent/core/backoff.h"
 #include "agent/core/log_limiter.h"
+#include "sinks/kafka/kafka_memory.h"
 #include "sinks/kafka/kafka_record.h"
 #include "sinks/kafka/kafka_sink.h"
 #include "sinks/kafka/kafka_stats.h"
@@ -55,6 +56,7 @@ class KafkaSink::Impl {
   void send(BatchPtr batch);
   void stop();
   bool redelivers_internally() const { return opt_.redeliver_in_sink; }
+  const ProducerMemory& memory() const { return mem_; }
   std::optional<std::string> unavailable_reason() const;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const;
   void raise_fatal_error_for_test();
@@ -122,6 +124,7 @@ class KafkaSink::Impl {
   static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message);
 
   KafkaSinkOptions opt_;
+  ProducerMemory mem_;  ///< librdkafka's caps, from opt_.memory_limit
   TopicRouter router_;
   rd_kafka_t* rk_ = nullptr;
   rd_kafka_queue_t* main_q_ = nullptr;
@@ -144,6 +147,7 @@ class KafkaSink::Impl {
   bool fatal_ = false;
   bool purged_ = false;
   bool reachable_ = false;
+  int64_t now_ms_ = 0;  ///< CreateTime of the messages of the current round
   std::string key_scratch_, release_scratch_, trace_scratch_;
   Backoff backoff_;  ///< redelivery delays (follow mode)
   LogLimiter failure_log_{kLogInterval};
@@ -170,6 +174,7 @@ class KafkaSink::Impl {
   std::atomic<uint64_t> queue_bytes_{0};
   std::atomic<uint64_t> pending_msgs_{0};
   std::atomic<uint64_t> restarts_{0};
+  std::atomic<uint64_t> queue_full_{0};  ///< produce calls refused with QUEUE_FULL
 };
 
 }  // namespace logship::sinks::kafka

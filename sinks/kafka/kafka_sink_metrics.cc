@@ -35,6 +35,10 @@ void KafkaSink::Impl::collect_metrics(const std::function<void(const MetricSampl
   gauge("logship_kafka_pending_messages",
         "Records held by the sink, waiting for queue space or for their next attempt.",
         static_cast<double>(pending_msgs_.load(std::memory_order_relaxed)));
+  counter("logship_kafka_queue_full_total",
+          "Produce calls refused because librdkafka's queue was full (the record waits in the sink and is "
+          "produced again as space frees; nothing is dropped).",
+          queue_full_.load(std::memory_order_relaxed));
   counter("logship_kafka_producer_restarts_total", "Producers replaced after a fatal librdkafka error.",
           restarts_.load(std::memory_order_relaxed));
   std::vector<std::pair<std::string, uint64_t>> delivery, client;

@@ -4,6 +4,7 @@
 // options built from them (property names, _FILE secrets).
 
 #include "sinks/kafka/kafka_config.h"
+#include "sinks/kafka/kafka_memory.h"
 
 #include <catch2/catch.hpp>
 
@@ -268,4 +269,39 @@ TEST_CASE("kafka options: property names and secret files", "[sinks][kafka]") {
   REQUIRE(fake);
   CHECK(asked == "/p");
   CHECK(fake->properties.at(0).value == "x");
+}
+
+using logship::sinks::kafka::ProducerMemory;
+using logship::sinks::kafka::producer_memory;
+using logship::sinks::kafka::kMessageOverhead;
+using logship::sinks::kafka::kInFlightRequests;
+
+TEST_CASE("kafka producer memory: librdkafka's caps come out of the memory limit", "[sinks][kafka]") {
+  SECTION("the default limit: 1 MB batches, 16384 messages, 28 MiB reserved") {
+    const ProducerMemory m = producer_memory(size_t{64} << 20);
+    CHECK(m.reserved == size_t{28} << 20);
+    CHECK(m.max_messages == 16384);
+    CHECK(m.batch_size == 1000000);
+    CHECK(m.max_kbytes == (size_t{36} << 20) / 1024);
+  }
+  SECTION("what the caps bound fits in the reserve, at any limit") {
+    for (size_t mib : {4, 8, 16, 64, 256, 1024}) {
+      const size_t limit = mib << 20;
+      const ProducerMemory m = producer_memory(limit);
+      INFO("limit " << mib << " MiB");
+      CHECK(m.reserved < limit / 2);  // the pipeline keeps most of it
+      // Message structs plus a broker's requests in flight (~1.5 batches each).
+      const size_t bounded = m.max_messages * kMessageOverhead + kInFlightRequests * m.batch_size * 3 / 2;
+      CHECK(bounded <= m.reserved);
+      CHECK(m.batch_size <= 1000000);  // fits the broker's default message.max.bytes, even uncompressed
+      CHECK(m.batch_size >= 64 << 10);
+      CHECK(m.max_messages >= 1000);
+      CHECK(m.max_kbytes * 1024 <= limit - m.reserved);
+    }
+  }
+  SECTION("small limits keep librdkafka working: floors, not zero") {
+    const ProducerMemory m = producer_memory(size_t{4} << 20);
+    CHECK(m.max_messages == 1024);
+    CHECK(m.batch_size == (size_t{512} << 10) * 2 / 15);  // an eighth of the limit over 5 x 1.5 batches
+  }
 }

@@ -122,7 +122,7 @@ TEST_CASE("kafka record head: records from the real encoder", "[sinks][kafka]") 
   SECTION("an escaped release is decoded for the header") {
     const Head rec = encode("say \"hi\"\\ \xc3\xa9\t", "/tmp/x.log", "x");
     const RecordHead& h = rec.head;
-    CHECK(h.release.escaped);
+    CHECK(h.release.escaped());
     CHECK(decoded(h.release) == "say \"hi\"\\ \xc3\xa9\t");
   }
 }

@@ -5,6 +5,8 @@
 
 #include "sinks/kafka/kafka_sink.h"
 
+#include "sinks/kafka/kafka_memory.h"
+
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
@@ -167,15 +169,20 @@ TEST_CASE("kafka sink: every batch is acknowledged once all its messages are", "
 TEST_CASE("kafka sink: a batch larger than librdkafka's queue is produced as space frees", "[sinks][kafka]") {
   MockCluster mock;
   auto o = options_for(mock.bootstraps());
-  o.memory_limit = 4 << 20;  // queue.buffering.max.messages = 1000
+  o.memory_limit = 4 << 20;  // queue.buffering.max.messages = 1024
   auto sink = make_sink(std::move(o));
+  CHECK(sink->reserved_memory() == producer_memory(4 << 20).reserved);
   Listener l;
   REQUIRE(sink->start(l));
   sink->send(make_batch(0, 6000));
   sink->send(make_batch(1, 10));
   REQUIRE(l.wait_for(2));
   CHECK(l.count(DeliveryStatus::kOk) == 2);
-  CHECK(metrics_of(*sink)["logship_kafka_messages_produced_total"] == 6010);
+  auto m = metrics_of(*sink);
+  CHECK(m["logship_kafka_messages_produced_total"] == 6010);
+  // The full queue was hit (6000 > 1024) and waited out, not dropped.
+  CHECK(m["logship_kafka_queue_full_total"] > 0);
+  CHECK(m["logship_kafka_pending_messages"] == 0);
   sink->stop();
 }
 
