@@ -49,14 +49,17 @@ class Gzip final : public Compressor {
       c_ = libdeflate_alloc_compressor(level_);
       if (c_ == nullptr) return fail(Errc::kIo, "gzip: cannot allocate a libdeflate compressor");
     }
-    out.resize(libdeflate_gzip_compress_bound(c_, in.size()));
-    const size_t n = libdeflate_gzip_compress(c_, in.data(), in.size(), out.data(), out.size());
+    // resize_and_overwrite: the bound-sized buffer is not zero-filled
+    // first (resize() would write about a body's size of zeros per call).
+    size_t n = 0;
+    out.resize_and_overwrite(libdeflate_gzip_compress_bound(c_, in.size()), [&](char* p, size_t cap) {
+      n = libdeflate_gzip_compress(c_, in.data(), in.size(), p, cap);
+      return n;
+    });
     if (n == 0) {
       // Cannot happen: the output has the bound's size.
-      out.clear();
       return fail(Errc::kIo, "gzip: the output did not fit its bound");
     }
-    out.resize(n);
     return {};
   }
 
@@ -83,15 +86,14 @@ class Zstd final : public Compressor {
       // lets receivers allocate the output once.
       ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
     }
-    out.resize(ZSTD_compressBound(in.size()));
     // The context keeps its tables and parameters between frames; each
-    // call is one whole frame (ZSTD_e_end semantics).
-    const size_t n = ZSTD_compress2(cctx_, out.data(), out.size(), in.data(), in.size());
-    if (ZSTD_isError(n)) {
-      out.clear();
-      return fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(n));
-    }
-    out.resize(n);
+    // call is one whole frame. The bound-sized buffer is not zero-filled.
+    size_t n = 0;
+    out.resize_and_overwrite(ZSTD_compressBound(in.size()), [&](char* p, size_t cap) {
+      n = ZSTD_compress2(cctx_, p, cap, in.data(), in.size());
+      return ZSTD_isError(n) ? size_t{0} : n;
+    });
+    if (ZSTD_isError(n)) return fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(n));
     return {};
   }
 

@@ -16,7 +16,7 @@ BodyWorkers::BodyWorkers(HttpFormat format, std::string index_template, codec::C
 
 BodyWorkers::~BodyWorkers() { stop(); }
 
-unsigned BodyWorkers::default_threads(unsigned cpus) { return std::clamp(cpus > 1 ? cpus - 1 : 1u, 1u, 4u); }
+unsigned BodyWorkers::default_threads(unsigned cpus) { return std::clamp(cpus, 1u, 4u); }
 
 void BodyWorkers::submit(const Batch& batch, RecordSelection records, Done done) {
   {

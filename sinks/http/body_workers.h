@@ -67,8 +67,10 @@ class BodyWorkers {
   /// is called) and joins. Idempotent.
   void stop();
 
-  /// Threads for a machine where the process may use `cpus` CPUs: one less
-  /// than that (the pipeline's workers use the rest), at least 1, at most 4.
+  /// Threads for a process that may use `cpus` CPUs: one per CPU, 1 to 4.
+  /// Compression is most of the sink's CPU (gzip about 60% of the whole
+  /// process at level 1), so it must be able to use every core the
+  /// pipeline's workers leave idle; an idle thread costs nothing.
   [[nodiscard]] static unsigned default_threads(unsigned cpus);
 
  private:

@@ -85,8 +85,8 @@ struct HttpSinkOptions {
   bool tls_insecure = false;
   uint32_t concurrency = 0;     ///< 0: adaptive
   uint32_t adaptive_max = 32;   ///< adaptive: upper bound
-  /// Threads that encode and compress bodies (body_workers.h); 0: one less
-  /// than the CPUs the process may use, 1 to 4. Not a setting: tests and
+  /// Threads that encode and compress bodies (body_workers.h); 0: one per
+  /// CPU the process may use, 1 to 4. Not a setting: tests and
   /// benchmarks choose it.
   uint32_t encode_threads = 0;
   std::chrono::milliseconds timeout{30000};
