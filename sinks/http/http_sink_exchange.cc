@@ -22,10 +22,16 @@ void HttpSink::Impl::pump() {
   // Encoded ahead: the requests the free slots take next, plus one per
   // encoding thread so a slot that frees finds a body ready. No more: each
   // body is memory, and the bound keeps the bodies the sink holds at the
-  // concurrency limit plus the encoding threads.
+  // concurrency limit plus the encoding threads, and their bytes (with the
+  // ones being encoded, estimated) within opt_.body_budget. Bodies held
+  // are in flight or ready to go, so the cap cannot stall the sink.
   size_t ahead = (slots_ < limit ? limit - slots_ : 0) + workers_->threads();
   for (auto it = queue_.begin(); it != queue_.end() && ahead > 0; ++it, --ahead) {
-    if ((*it)->state == BodyState::kNone) encode(**it);
+    if ((*it)->state != BodyState::kNone) continue;
+    const size_t held =
+        body_bytes_.load(std::memory_order_relaxed) + encoding_now_ * std::max<size_t>(last_body_size_, 1);
+    if (opt_.body_budget != 0 && held > 0 && held >= opt_.body_budget) break;
+    encode(**it);
   }
   while (!queue_.empty() && slots_ < limit && queue_.front()->state == BodyState::kReady) {
     RequestPtr req = std::move(queue_.front());
@@ -50,6 +56,7 @@ void HttpSink::Impl::encode(Request& req) {
   req.state = BodyState::kEncoding;
   Job* job = req.job;
   ++job->encoding;
+  ++encoding_now_;
   const uint64_t id = req.id;
   workers_->submit(*job->batch, req.records, [this, id, job](detail::EncodedBody&& body) {
     boost::asio::post(ioc_, [this, id, job, body = std::move(body)]() mutable {
@@ -61,6 +68,8 @@ void HttpSink::Impl::encode(Request& req) {
 void HttpSink::Impl::on_encoded(uint64_t id, Job* job, detail::EncodedBody&& encoded) {
   if (stopping_) return;  // shutdown() reported every job
   --job->encoding;
+  --encoding_now_;
+  last_body_size_ = encoded.body.size();
   if (job->returning) {
     // Its request was dropped (held back) or its batch finished while this
     // task read it: the batch can go now.

@@ -182,6 +182,8 @@ class HttpSink::Impl {
   Backoff item_backoff_;  ///< Elasticsearch items sent again (the one in-sink resend)
   std::list<Job> jobs_;
   uint64_t next_request_id_ = 0;
+  uint32_t encoding_now_ = 0;        ///< bodies being encoded
+  size_t last_body_size_ = 0;        ///< estimate of a body being encoded, for opt_.body_budget
   std::deque<RequestPtr> queue_;     ///< waiting for a slot (the first ones' bodies encoded ahead)
   std::list<RequestPtr> encoding_;   ///< holding a slot while their body is encoded (413 halves, item resends)
   bool held_ = false;                ///< a batch went back for a resend: newer ones wait (I/O thread)
