@@ -12,6 +12,13 @@ user+sys from wait4, not the receiver's), peak RSS, the bytes that reached
 the receiver and the compression ratio. The input is generated and cached as
 bench_oneshot.py does (same --data, --bytes, --files, --seed).
 
+The simdjson-only parse floor (build/bench/logship_parse_floor, one thread)
+runs on the same files after each codec's runs (so a load change on a shared
+machine shows in both); each row gives its throughput and CPU-seconds per GB
+as ratios to the floor's best run (issue 13's targets: CPU-s/GB at most 5x
+the floor's, gzip throughput at least 0.3 of the floor). --no-parse-floor
+skips it.
+
 Exit status: 0 on success; 1 when a run fails (non-zero exit, timeout, or
 fewer records acknowledged than generated); 2 on setup errors.
 MB = 10^6 bytes, GB = 10^9 bytes.
@@ -22,10 +29,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,6 +80,23 @@ def acknowledged_records(stderr_tail: str) -> int:
     return 0
 
 
+def parse_floor(binary: str, files: list) -> tuple:
+    """(MB/s, CPU-s/GB) of one run of the single-threaded parse floor, or None."""
+    # Its output (one short line) goes to a file, so the measured wait4 is
+    # the only wait on it.
+    with tempfile.TemporaryFile("w+") as out_file:
+        actions = [(os.POSIX_SPAWN_DUP2, out_file.fileno(), 1)]
+        m = bench_oneshot.spawn_measured(binary, [binary, *files], dict(os.environ), actions, 600.0)
+        out_file.seek(0)
+        out = out_file.read()
+    mm = re.search(r"parse_floor: ([0-9.]+) MB/s", out)
+    if m["exit"] != 0 or not mm:
+        log(f"parse floor failed: {out.strip()}")
+        return None
+    nbytes = sum(os.path.getsize(p) for p in files)
+    return float(mm.group(1)), m["cpu"] / (nbytes / 1e9)
+
+
 def main(argv) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -87,6 +113,8 @@ def main(argv) -> int:
     ap.add_argument("--format", dest="http_format", default="ndjson", help="LOGSHIP_HTTP_FORMAT")
     ap.add_argument("--concurrency", default="adaptive", help="LOGSHIP_HTTP_CONCURRENCY")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra LOGSHIP_* setting")
+    ap.add_argument("--parse-floor", default=os.path.join(REPO, "build", "bench", "logship_parse_floor"))
+    ap.add_argument("--no-parse-floor", action="store_true")
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--tmp", default=None)
     args = ap.parse_args(argv)
@@ -106,6 +134,7 @@ def main(argv) -> int:
 
     failed = False
     rows = []
+    floors = []
     for codec in [c.strip() for c in args.codecs.split(",") if c.strip()]:
         runs = []
         for i in range(args.warmup + args.runs):
@@ -136,6 +165,12 @@ def main(argv) -> int:
         ratio = nbytes / max(1, runs[0]["sent"])
         rows.append((codec, max(mbps), statistics.median(mbps), min(cpu_gb), statistics.median(cpu_gb), min(rss),
                      statistics.median(rss), runs[0]["requests"], ratio))
+        if not args.no_parse_floor and os.access(args.parse_floor, os.X_OK):
+            for _ in range(2):
+                fl = parse_floor(args.parse_floor, bench_oneshot.data_files(args.data))
+                if fl is not None:
+                    log(f"parse floor: {fl[0]:.1f} MB/s, {fl[1]:.2f} CPU-s/GB")
+                    floors.append(fl)
 
     print(f"Input: {nbytes:,} bytes in {stamp['files']} CRI files, {stamp['records']:,} records; "
           f"LOGSHIP_HTTP_FORMAT={args.http_format}, LOGSHIP_HTTP_CONCURRENCY={args.concurrency}; "
@@ -150,6 +185,16 @@ def main(argv) -> int:
             if codec == "zstd" else ""
         print(f"| {codec}{target} | {mb:,.1f} | {mbm:,.1f} | {cg:.2f} | {cgm:.2f} | {rs:.1f} | {rsm:.1f} | {req:,} "
               f"| {ratio:.1f} |")
+    if floors:
+        fl_mbps = max(f[0] for f in floors)
+        fl_cpu = min(f[1] for f in floors)
+        print()
+        print(f"Parse floor (best of {len(floors)}): {fl_mbps:,.1f} MB/s, {fl_cpu:.2f} CPU-s/GB.")
+        print()
+        print("| LOGSHIP_COMPRESSION | MB/s best / floor | CPU-s/GB best / floor's | CPU-s/GB median / floor's |")
+        print("|---|---:|---:|---:|")
+        for codec, mb, mbm, cg, cgm, *_ in rows:
+            print(f"| {codec} | {mb / fl_mbps:.2f} | {cg / fl_cpu:.1f}x | {cgm / fl_cpu:.1f}x |")
     return 1 if failed else 0
 
 

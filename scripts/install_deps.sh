@@ -4,7 +4,7 @@
 # already installed.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libsimdjson-dev librdkafka-dev libzstd-dev libboost-dev
+packages=(cmake ninja-build g++ pkg-config libsimdjson-dev librdkafka-dev libzstd-dev libdeflate-dev libboost-dev
           catch2 libssl-dev zlib1g-dev python3 openssl)
 missing=()
 for p in "${packages[@]}"; do

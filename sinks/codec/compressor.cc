@@ -1,10 +1,12 @@
 #include "sinks/codec/compressor.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 
 namespace logship::codec {
 
@@ -17,74 +19,99 @@ std::string_view content_encoding(Codec codec) {
   return "";
 }
 
-struct Compressor::State {
-  z_stream z{};
-  bool z_ready = false;
-  ZSTD_CCtx* zstd = nullptr;
+namespace {
 
-  ~State() {
-    if (z_ready) deflateEnd(&z);
-    ZSTD_freeCCtx(zstd);
+class Passthrough final : public Compressor {
+ public:
+  Codec codec() const override { return Codec::kNone; }
+  Result<void> compress(std::string_view in, std::string& out) override {
+    out.assign(in);
+    return {};
   }
 };
 
-Compressor::Compressor(Codec codec, int level) : codec_(codec), level_(level), state_(std::make_unique<State>()) {
-  if (level_ == 0) level_ = 1;
-}
-
-Compressor::~Compressor() = default;
-
-Result<void> Compressor::compress(std::string_view in, std::string& out) {
-  switch (codec_) {
-    case Codec::kNone:
-      out.assign(in);
-      return {};
-    case Codec::kZstd: {
-      if (state_->zstd == nullptr) {
-        state_->zstd = ZSTD_createCCtx();
-        if (state_->zstd == nullptr) return fail(Errc::kIo, "zstd: cannot allocate a compression context");
-        ZSTD_CCtx_setParameter(state_->zstd, ZSTD_c_compressionLevel, level_);
-        // The size is known: zstd writes it into the frame header, which
-        // lets receivers allocate the output once.
-        ZSTD_CCtx_setParameter(state_->zstd, ZSTD_c_contentSizeFlag, 1);
-      }
-      out.resize(ZSTD_compressBound(in.size()));
-      const size_t n = ZSTD_compress2(state_->zstd, out.data(), out.size(), in.data(), in.size());
-      if (ZSTD_isError(n)) {
-        out.clear();
-        return fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(n));
-      }
-      out.resize(n);
-      return {};
-    }
-    case Codec::kGzip: {
-      z_stream& z = state_->z;
-      if (!state_->z_ready) {
-        // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-        if (deflateInit2(&z, level_, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-          return fail(Errc::kIo, "gzip: cannot initialise zlib");
-        }
-        state_->z_ready = true;
-      } else if (deflateReset(&z) != Z_OK) {
-        return fail(Errc::kIo, "gzip: cannot reset zlib");
-      }
-      if (in.size() > UINT_MAX / 2) return fail(Errc::kInvalid, "gzip: body too large");
-      out.resize(deflateBound(&z, static_cast<uLong>(in.size())));
-      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-      z.avail_in = static_cast<uInt>(in.size());
-      z.next_out = reinterpret_cast<Bytef*>(out.data());
-      z.avail_out = static_cast<uInt>(out.size());
-      // deflateBound guarantees one Z_FINISH call completes.
-      const int rc = deflate(&z, Z_FINISH);
-      if (rc != Z_STREAM_END) {
-        out.clear();
-        return fail(Errc::kIo, "gzip: deflate failed (" + std::to_string(rc) + ")");
-      }
-      out.resize(out.size() - z.avail_out);
-      return {};
-    }
+// gzip by libdeflate: a request body is a whole buffer, and libdeflate's
+// whole-buffer DEFLATE needs no stream state, no window copies and no
+// per-call reset (zlib's deflate spends much of level 1's time there).
+class Gzip final : public Compressor {
+ public:
+  explicit Gzip(int level) : level_(level) {}
+  ~Gzip() override {
+    if (c_ != nullptr) libdeflate_free_compressor(c_);
   }
-  return fail(Errc::kInvalid, "unknown codec");
+  Gzip(const Gzip&) = delete;
+  Gzip& operator=(const Gzip&) = delete;
+
+  Codec codec() const override { return Codec::kGzip; }
+
+  Result<void> compress(std::string_view in, std::string& out) override {
+    if (c_ == nullptr) {
+      c_ = libdeflate_alloc_compressor(level_);
+      if (c_ == nullptr) return fail(Errc::kIo, "gzip: cannot allocate a libdeflate compressor");
+    }
+    // resize_and_overwrite: the bound-sized buffer is not zero-filled
+    // first (resize() would write about a body's size of zeros per call).
+    size_t n = 0;
+    out.resize_and_overwrite(libdeflate_gzip_compress_bound(c_, in.size()), [&](char* p, size_t cap) {
+      n = libdeflate_gzip_compress(c_, in.data(), in.size(), p, cap);
+      return n;
+    });
+    if (n == 0) {
+      // Cannot happen: the output has the bound's size.
+      return fail(Errc::kIo, "gzip: the output did not fit its bound");
+    }
+    return {};
+  }
+
+ private:
+  int level_;
+  libdeflate_compressor* c_ = nullptr;
+};
+
+class Zstd final : public Compressor {
+ public:
+  explicit Zstd(int level) : level_(level) {}
+  ~Zstd() override { ZSTD_freeCCtx(cctx_); }
+  Zstd(const Zstd&) = delete;
+  Zstd& operator=(const Zstd&) = delete;
+
+  Codec codec() const override { return Codec::kZstd; }
+
+  Result<void> compress(std::string_view in, std::string& out) override {
+    if (cctx_ == nullptr) {
+      cctx_ = ZSTD_createCCtx();
+      if (cctx_ == nullptr) return fail(Errc::kIo, "zstd: cannot allocate a compression context");
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
+      // The size is known: zstd writes it into the frame header, which
+      // lets receivers allocate the output once.
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
+    }
+    // The context keeps its tables and parameters between frames; each
+    // call is one whole frame. The bound-sized buffer is not zero-filled.
+    size_t n = 0;
+    out.resize_and_overwrite(ZSTD_compressBound(in.size()), [&](char* p, size_t cap) {
+      n = ZSTD_compress2(cctx_, p, cap, in.data(), in.size());
+      return ZSTD_isError(n) ? size_t{0} : n;
+    });
+    if (ZSTD_isError(n)) return fail(Errc::kIo, std::string("zstd: ") + ZSTD_getErrorName(n));
+    return {};
+  }
+
+ private:
+  int level_;
+  ZSTD_CCtx* cctx_ = nullptr;
+};
+
+}  // namespace
+
+CompressorPtr make_compressor(Codec codec, int level) {
+  if (level == 0) level = 1;
+  switch (codec) {
+    case Codec::kGzip: return std::make_unique<Gzip>(std::clamp(level, 1, 12));
+    case Codec::kZstd: return std::make_unique<Zstd>(level);
+    case Codec::kNone: break;
+  }
+  return std::make_unique<Passthrough>();
 }
 
 namespace {

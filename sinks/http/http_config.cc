@@ -395,6 +395,10 @@ Result<HttpSinkOptions> options_from_settings(const HttpSettings& c, const confi
   // the files are the buffer.
   o.max_attempts = context.oneshot ? 3 : 0;
   o.dead_letter_path = context.state_dir + "/http-dead-letter.ndjson";
+  // Compressed bodies are held beside the batches the pipeline charges: an
+  // eighth of the memory limit caps them (8 MiB of 64 MiB: a few dozen
+  // bodies of 1 MiB batches at level 1). See README "Threads and memory".
+  o.body_budget = context.memory_budget / 8;
   return o;
 }
 

@@ -85,6 +85,15 @@ struct HttpSinkOptions {
   bool tls_insecure = false;
   uint32_t concurrency = 0;     ///< 0: adaptive
   uint32_t adaptive_max = 32;   ///< adaptive: upper bound
+  /// Threads that encode and compress bodies (body_workers.h); 0: one per
+  /// CPU the process may use, 1 to 4. Not a setting: tests and
+  /// benchmarks choose it.
+  uint32_t encode_threads = 0;
+  /// Bytes of compressed bodies the sink may hold (encoded ahead or on a
+  /// connection) before it stops encoding ahead; 0: no cap. Set to an
+  /// eighth of LOGSHIP_MEMORY_LIMIT. A request that holds a slot (a 413
+  /// half, an item resend) is encoded regardless, so the sink never stalls.
+  size_t body_budget = 0;
   std::chrono::milliseconds timeout{30000};
   /// Attempts per request before the batch is reported kRetry to the
   /// pipeline (0: retry until delivered, as in follow mode).

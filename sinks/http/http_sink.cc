@@ -4,6 +4,10 @@
 #include "sinks/http/http_sink.h"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
 
 #include <boost/asio/post.hpp>
 
@@ -18,13 +22,21 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = boost::asio::ssl;
 
+// CPUs this process may run on (its affinity mask). TODO: use the
+// pipeline's count (affinity and cgroup quota, LOGSHIP_WORKERS) once it
+// exists, so there is one copy.
+unsigned available_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+}
+
 }  // namespace
 
 HttpSink::Impl::Impl(HttpSinkOptions options)
     : opt_(std::move(options)),
       aimd_(1, opt_.adaptive_max, 1),
-      encoder_(opt_.format, opt_.index_template),
-      compressor_(opt_.codec),
       dead_letter_(opt_.dead_letter_path),
       item_backoff_(Backoff::Options{.initial = opt_.retry_base, .max = opt_.retry_cap}) {
   limit_.store(current_limit(), std::memory_order_relaxed);
@@ -63,14 +75,21 @@ Result<void> HttpSink::Impl::setup_tls() {
 
 Result<void> HttpSink::Impl::start(DeliveryListener& listener) {
   listener_ = &listener;
+  workers_.emplace(opt_.format, opt_.index_template, opt_.codec,
+                   opt_.encode_threads != 0 ? opt_.encode_threads
+                                            : detail::BodyWorkers::default_threads(available_cpus()));
   work_.emplace(ioc_.get_executor());
-  thread_ = std::thread([this] { ioc_.run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "http-io");
+    ioc_.run();
+  });
   log::info(kLog, "http sink started",
             {{"url", opt_.url.origin() + opt_.url.target},
              {"format", config::to_string(opt_.format)},
              {"compression", opt_.codec == codec::Codec::kNone ? std::string_view("none")
                                                                : codec::content_encoding(opt_.codec)},
-             {"concurrency", opt_.concurrency == 0 ? std::string("adaptive") : std::to_string(opt_.concurrency)}});
+             {"concurrency", opt_.concurrency == 0 ? std::string("adaptive") : std::to_string(opt_.concurrency)},
+             {"encode_threads", workers_->threads()}});
   return {};
 }
 
@@ -110,6 +129,7 @@ void HttpSink::Impl::stop() {
   for (BatchPtr& b : left) listener_->on_delivered(std::move(b), DeliveryStatus::kRetry, "http sink stopped");
   // Requests and connections go before the io_context they belong to.
   active_.clear();
+  encoding_.clear();
   waiting_.clear();
   queue_.clear();
   idle_.clear();
@@ -152,17 +172,19 @@ void HttpSink::Impl::take_incoming() {
       listener_->on_report(std::move(b), DeliveryReport{DeliveryStatus::kRetry, held_error_, std::nullopt});
       continue;
     }
-    jobs_.push_back(Job{.batch = std::move(b), .parts = 1, .failed = false, .error = {}, .retry_after = {}});
-    auto req = std::make_unique<Request>();
-    req->job = &jobs_.back();
-    req->records = RecordSelection::range(0, count);
-    queue_.push_back(std::move(req));
+    jobs_.emplace_back();
+    jobs_.back().batch = std::move(b);
+    jobs_.back().parts = 1;
+    queue_.push_back(new_request(&jobs_.back(), RecordSelection::range(0, count)));
   }
   pump();
 }
 
 void HttpSink::Impl::shutdown() {
   stopping_ = true;
+  // First: no encoding task may read a batch once it is reported below
+  // (their results, posted here, are dropped: stopping_ is set).
+  if (workers_) workers_->stop();
   for (auto& c : idle_) c->close();
   idle_.clear();
   for (auto& r : waiting_) {

@@ -18,11 +18,12 @@
 //
 // Ownership: send() takes the batch; the sink keeps it until it reports it.
 //
-// Threading: one I/O thread owned by the sink (Asio io_context) encodes,
-// compresses, sends, retries, writes dead letters and calls the
-// DeliveryListener. send() only queues and wakes it; it never blocks on the
-// network. unavailable_reason() and collect_metrics() read atomics or take a
-// short lock, from any thread.
+// Threading: the sink's encoding threads (body_workers.h) encode and
+// compress bodies; one I/O thread owned by the sink (Asio io_context) only
+// sends them, retries, writes dead letters and calls the DeliveryListener.
+// send() only queues and wakes it; it never blocks on the network.
+// unavailable_reason() and collect_metrics() read atomics or take a short
+// lock, from any thread.
 
 #include <memory>
 

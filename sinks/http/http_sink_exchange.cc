@@ -1,8 +1,11 @@
-// One request's exchange with the endpoint, on the I/O thread: encoding and
-// compressing its body once, sending it on a keep-alive connection while a
-// concurrency slot is free, and reading the reply. The reply's outcome
+// One request's exchange with the endpoint, on the I/O thread: having its
+// body encoded and compressed once by the encoding threads (never here),
+// sending it on a keep-alive connection while a concurrency slot is free,
+// and reading the reply. The reply's outcome
 // (413 split, rejection, failure, _bulk item errors) is decided here and
 // carried out by http_sink_jobs.cc.
+#include <boost/asio/post.hpp>
+
 #include "agent/core/log.h"
 #include "sinks/http/http_sink_impl.h"
 #include "sinks/http/retry_policy.h"
@@ -11,46 +14,122 @@ namespace logship::sinks::http {
 
 using detail::kMinBulkBody;
 
-/// Starts queued requests while slots are free.
+/// Has the bodies of the first queued requests encoded, then starts queued
+/// requests, in order, while slots are free and their bodies are ready.
 void HttpSink::Impl::pump() {
   const uint32_t limit = current_limit();
   limit_.store(limit, std::memory_order_relaxed);
-  while (!queue_.empty() && slots_ < limit) {
+  // Encoded ahead: the requests the free slots take next, plus one per
+  // encoding thread so a slot that frees finds a body ready. No more: each
+  // body is memory, and the bound keeps the bodies the sink holds at the
+  // concurrency limit plus the encoding threads, and their bytes (with the
+  // ones being encoded, estimated) within opt_.body_budget. Bodies held
+  // are in flight or ready to go, so the cap cannot stall the sink.
+  size_t ahead = (slots_ < limit ? limit - slots_ : 0) + workers_->threads();
+  for (auto it = queue_.begin(); it != queue_.end() && ahead > 0; ++it, --ahead) {
+    if ((*it)->state != BodyState::kNone) continue;
+    const size_t held =
+        body_bytes_.load(std::memory_order_relaxed) + encoding_now_ * std::max<size_t>(last_body_size_, 1);
+    if (opt_.body_budget != 0 && held > 0 && held >= opt_.body_budget) break;
+    encode(**it);
+  }
+  while (!queue_.empty() && slots_ < limit && queue_.front()->state == BodyState::kReady) {
     RequestPtr req = std::move(queue_.front());
     queue_.pop_front();
     ++slots_;
     in_flight_.store(slots_, std::memory_order_relaxed);
-    dispatch(std::move(req));
+    send_ready(std::move(req));
   }
 }
 
-/// Sends `req` now; it holds a slot.
-void HttpSink::Impl::dispatch(RequestPtr req) {
-  if (!req->encoded) {
-    const Batch& batch = *req->job->batch;
-    // A whole batch in NDJSON is its own body: compress it in place
-    // rather than copy it first (the common, hot case).
-    const bool as_is = opt_.format == config::HttpFormat::kNdjson && req->records.whole(batch.record_count());
-    Result<void> r;
-    if (!as_is) r = encoder_.encode(batch, req->records, raw_);
-    const std::string_view raw = as_is ? std::string_view(batch.data()) : std::string_view(raw_);
-    // Compressed into a reused scratch buffer sized for the worst case,
-    // then copied out at its real size: a body kept for retries must not
-    // pin a compress-bound allocation (about the batch size) per request.
-    if (r) r = compressor_.compress(raw, compressed_);
-    if (r) req->body.assign(compressed_);
-    if (!r) {
-      // Cannot happen with valid state; never lose the batch over it.
-      give_up(std::move(req), "encoding the request failed: " + r.error().message);
-      return;
-    }
-    bytes_raw_.fetch_add(raw.size(), std::memory_order_relaxed);
-    req->raw_size = raw.size();
-    bytes_sent_.fetch_add(req->body.size(), std::memory_order_relaxed);
-    req->encoded = true;
-    // Keep the scratch buffer from pinning the largest body ever seen.
-    if (raw_.capacity() > (8u << 20)) std::string().swap(raw_);
+HttpSink::Impl::RequestPtr HttpSink::Impl::new_request(Job* job, RecordSelection records) {
+  auto req = std::make_unique<Request>();
+  req->id = ++next_request_id_;
+  req->job = job;
+  req->records = std::move(records);
+  return req;
+}
+
+/// Hands `req`'s body to the encoding threads; on_encoded() gets it back
+/// on this thread.
+void HttpSink::Impl::encode(Request& req) {
+  req.state = BodyState::kEncoding;
+  Job* job = req.job;
+  ++job->encoding;
+  ++encoding_now_;
+  const uint64_t id = req.id;
+  workers_->submit(*job->batch, req.records, [this, id, job](detail::EncodedBody&& body) {
+    boost::asio::post(ioc_, [this, id, job, body = std::move(body)]() mutable {
+      on_encoded(id, job, std::move(body));
+    });
+  });
+}
+
+void HttpSink::Impl::on_encoded(uint64_t id, Job* job, detail::EncodedBody&& encoded) {
+  if (stopping_) return;  // shutdown() reported every job
+  --job->encoding;
+  --encoding_now_;
+  last_body_size_ = encoded.body.size();
+  if (job->returning) {
+    // Its request was dropped (held back) or its batch finished while this
+    // task read it: the batch can go now.
+    if (job->encoding == 0) report_job(job);
+    return;
   }
+  RequestPtr slotted;  // a request that holds a slot already
+  Request* req = nullptr;
+  for (auto& r : queue_) {
+    if (r->id == id) {
+      req = r.get();
+      break;
+    }
+  }
+  if (req == nullptr) {
+    for (auto it = encoding_.begin(); it != encoding_.end(); ++it) {
+      if ((*it)->id == id) {
+        slotted = std::move(*it);
+        encoding_.erase(it);
+        req = slotted.get();
+        break;
+      }
+    }
+  }
+  if (req == nullptr) return pump();  // dropped meanwhile (its batch held back with other parts)
+  if (!encoded.status) {
+    // Cannot happen with valid state; never lose the batch over it.
+    if (!slotted) {
+      for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        if (it->get() == req) {
+          slotted = std::move(*it);
+          queue_.erase(it);
+          break;
+        }
+      }
+      ++slots_;  // finish() frees the slot a request holds
+    }
+    return give_up(std::move(slotted), "encoding the request failed: " + encoded.status.error().message);
+  }
+  bytes_raw_.fetch_add(encoded.raw_size, std::memory_order_relaxed);
+  bytes_sent_.fetch_add(encoded.body.size(), std::memory_order_relaxed);
+  body_bytes_.fetch_add(encoded.body.size(), std::memory_order_relaxed);
+  req->body_gauge = &body_bytes_;
+  req->body_counted = encoded.body.size();
+  req->raw_size = encoded.raw_size;
+  req->body = std::move(encoded.body);
+  req->state = BodyState::kReady;
+  if (slotted) return send_ready(std::move(slotted));
+  pump();
+}
+
+/// Sends `req` (it holds a slot) once its body is ready.
+void HttpSink::Impl::dispatch(RequestPtr req) {
+  if (req->state == BodyState::kReady) return send_ready(std::move(req));
+  if (req->state == BodyState::kNone) encode(*req);
+  encoding_.push_back(std::move(req));
+}
+
+/// Sends `req` now: it holds a slot and its body.
+void HttpSink::Impl::send_ready(RequestPtr req) {
   std::shared_ptr<Connection> conn;
   while (!idle_.empty() && !conn) {
     conn = std::move(idle_.back());
@@ -86,7 +165,7 @@ void HttpSink::Impl::on_reply(std::list<RequestPtr>::iterator it, const std::sha
     // The keep-alive connection was closed by the server while idle; this
     // is not a failure of the endpoint. Send again at once on a new one.
     req->stale_resent = true;
-    return dispatch(std::move(req));
+    return send_ready(std::move(req));
   }
   req->stale_resent = false;
   observe_latency(latency);
@@ -169,9 +248,7 @@ void HttpSink::Impl::on_bulk_reply(RequestPtr req, const Reply& reply) {
     return finish(std::move(req));
   }
   if (again.empty()) return finish(std::move(req));
-  auto retry = std::make_unique<Request>();
-  retry->job = req->job;
-  retry->records = req->records.subset(again);
+  RequestPtr retry = new_request(req->job, req->records.subset(again));
   retry->attempt = req->attempt;
   log::debug(kLog, "elasticsearch items to retry", {{"items", static_cast<uint64_t>(again.size())}});
   // Same job, same slot: the finished request's part becomes this one.
@@ -186,12 +263,8 @@ void HttpSink::Impl::split(RequestPtr req, const Reply& reply) {
   }
   splits_.fetch_add(1, std::memory_order_relaxed);
   auto [first, second] = req->records.split();
-  auto a = std::make_unique<Request>();
-  a->job = req->job;
-  a->records = std::move(first);
-  auto b = std::make_unique<Request>();
-  b->job = req->job;
-  b->records = std::move(second);
+  RequestPtr a = new_request(req->job, std::move(first));
+  RequestPtr b = new_request(req->job, std::move(second));
   ++req->job->parts;  // one request became two
   log::info(kLog, "HTTP 413: splitting the request",
             {{"records", static_cast<uint64_t>(req->records.size())}});

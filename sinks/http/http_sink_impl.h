@@ -6,8 +6,10 @@
 // The Impl is one class because all of its state belongs to one I/O thread
 // (see http_sink.h); its member functions are defined by concern:
 //   http_sink.cc          Sink API, TLS setup, taking batches in, shutdown
-//   http_sink_exchange.cc encoding a request, sending it on a connection,
-//                         reading the reply (413 splits, _bulk item errors)
+//   http_sink_exchange.cc having a request's body encoded (body_workers.h:
+//                         never on this thread), sending it on a
+//                         connection, reading the reply (413 splits, _bulk
+//                         item errors)
 //   http_sink_jobs.cc     what becomes of a request and its batch: done,
 //                         dead-lettered, failed back to the pipeline, or
 //                         (Elasticsearch items) sent again
@@ -33,6 +35,7 @@
 #include "agent/core/log_limiter.h"
 #include "sinks/codec/compressor.h"
 #include "sinks/http/adaptive_concurrency.h"
+#include "sinks/http/body_workers.h"
 #include "sinks/http/dead_letter.h"
 #include "sinks/http/formats.h"
 #include "sinks/http/http_connection.h"
@@ -81,15 +84,31 @@ class HttpSink::Impl {
     bool failed = false;  ///< a part failed: report kRetry (the pipeline resends)
     std::string error;
     std::optional<std::chrono::milliseconds> retry_after;  ///< the longest hint a part got
+    /// Encoding tasks reading this job's batch: the batch is not reported
+    /// (released to the pipeline) while one runs.
+    uint32_t encoding = 0;
+    /// Reported as soon as `encoding` is 0 (it was held back or finished
+    /// while a task still read it).
+    bool returning = false;
   };
 
   /// One request: some records of a job, encoded and compressed once and
   /// kept for retries.
+  enum class BodyState { kNone, kEncoding, kReady };
   struct Request {
+    Request() = default;
+    Request(const Request&) = delete;
+    Request& operator=(const Request&) = delete;
+    ~Request() {
+      if (body_gauge != nullptr) body_gauge->fetch_sub(body_counted, std::memory_order_relaxed);
+    }
+    uint64_t id = 0;  ///< matches an encoding task's result to its request
     Job* job = nullptr;
     RecordSelection records = RecordSelection::range(0, 0);
-    std::string body;
-    bool encoded = false;
+    std::string body;  ///< compressed, kept for a resend on a stale connection
+    BodyState state = BodyState::kNone;
+    std::atomic<uint64_t>* body_gauge = nullptr;  ///< body_bytes_, while this request holds a body
+    size_t body_counted = 0;
     size_t raw_size = 0;         ///< uncompressed body size (bounds the _bulk answer kept)
     uint32_t attempt = 0;        ///< failures so far
     bool stale_resent = false;   ///< the one free resend after a stale connection is used
@@ -108,7 +127,11 @@ class HttpSink::Impl {
 
   // ---- I/O thread: the exchange (http_sink_exchange.cc) ----------------------
   void pump();
+  [[nodiscard]] RequestPtr new_request(Job* job, RecordSelection records);
+  void encode(Request& req);
+  void on_encoded(uint64_t id, Job* job, detail::EncodedBody&& encoded);
   void dispatch(RequestPtr req);
+  void send_ready(RequestPtr req);
   void on_reply(std::list<RequestPtr>::iterator it, const std::shared_ptr<Connection>& conn, Reply&& reply);
   static std::string summarize(const Reply& reply);
   void on_bulk_reply(RequestPtr req, const Reply& reply);
@@ -123,6 +146,7 @@ class HttpSink::Impl {
   void hold_later_batches(const Job* failing, const std::string& error);
   void give_up(RequestPtr req, const std::string& error);
   void finish(RequestPtr req);
+  void report_job(Job* job);
   void mark_failing(const std::string& error);
   void mark_healthy();
 
@@ -138,6 +162,9 @@ class HttpSink::Impl {
   boost::asio::io_context ioc_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
+  // Encode and compress bodies (started by start(), stopped by shutdown()
+  // before any batch is reported). After ioc_: destroyed before it.
+  std::optional<detail::BodyWorkers> workers_;
 
   // send() -> I/O thread.
   std::mutex mu_;
@@ -151,14 +178,14 @@ class HttpSink::Impl {
   // I/O thread only.
   bool stopping_ = false;
   AdaptiveConcurrency aimd_;
-  Encoder encoder_;
-  codec::Compressor compressor_;
   DeadLetterFile dead_letter_;
   Backoff item_backoff_;  ///< Elasticsearch items sent again (the one in-sink resend)
-  std::string raw_;         ///< uncompressed body scratch
-  std::string compressed_;  ///< compressed body scratch
   std::list<Job> jobs_;
-  std::deque<RequestPtr> queue_;     ///< waiting for a slot
+  uint64_t next_request_id_ = 0;
+  uint32_t encoding_now_ = 0;        ///< bodies being encoded
+  size_t last_body_size_ = 0;        ///< estimate of a body being encoded, for opt_.body_budget
+  std::deque<RequestPtr> queue_;     ///< waiting for a slot (the first ones' bodies encoded ahead)
+  std::list<RequestPtr> encoding_;   ///< holding a slot while their body is encoded (413 halves, item resends)
   bool held_ = false;                ///< a batch went back for a resend: newer ones wait (I/O thread)
   std::string held_error_;           ///< the failure that holds them
   std::list<RequestPtr> active_;     ///< on a connection
@@ -178,6 +205,7 @@ class HttpSink::Impl {
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<uint32_t> limit_{1};
   std::atomic<uint32_t> in_flight_{0};
+  std::atomic<uint64_t> body_bytes_{0};  ///< compressed bodies held (ready, queued or on a connection)
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency_buckets_{};
   std::atomic<uint64_t> latency_sum_ns_{0};
 };

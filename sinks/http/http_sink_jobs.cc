@@ -108,15 +108,17 @@ void HttpSink::Impl::hold_later_batches(const Job* failing, const std::string& e
       ++it;
       continue;
     }
-    it = queue_.erase(it);
-    BatchPtr batch = std::move(job->batch);
-    for (auto j = jobs_.begin(); j != jobs_.end(); ++j) {
-      if (&*j == job) {
-        jobs_.erase(j);
-        break;
-      }
+    it = queue_.erase(it);  // with its body, if it had one
+    job->failed = true;
+    job->error = held_error_;
+    job->retry_after.reset();
+    if (job->encoding > 0) {
+      // An encoding task still reads its batch: it goes back when the
+      // task is done (on_encoded).
+      job->returning = true;
+      continue;
     }
-    listener_->on_report(std::move(batch), DeliveryReport{DeliveryStatus::kRetry, held_error_, std::nullopt});
+    report_job(job);
   }
 }
 
@@ -135,19 +137,28 @@ void HttpSink::Impl::finish(RequestPtr req) {
   --slots_;
   in_flight_.store(slots_, std::memory_order_relaxed);
   if (--job->parts == 0) {
-    const DeliveryStatus status = job->failed ? DeliveryStatus::kRetry : DeliveryStatus::kOk;
-    const std::string error = job->error;
-    const auto retry_after = job->failed ? job->retry_after : std::nullopt;
-    BatchPtr batch = std::move(job->batch);
-    for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-      if (&*it == job) {
-        jobs_.erase(it);
-        break;
-      }
-    }
-    listener_->on_report(std::move(batch), DeliveryReport{status, error, retry_after});
+    // A part may still be encoding (a 413 half whose sibling was rejected
+    // alone cannot, but the batch must never be released under a task).
+    if (job->encoding > 0) job->returning = true;
+    else report_job(job);
   }
   pump();
+}
+
+/// Reports a job's batch (kOk, or kRetry with its error and hint) and
+/// forgets the job.
+void HttpSink::Impl::report_job(Job* job) {
+  const DeliveryStatus status = job->failed ? DeliveryStatus::kRetry : DeliveryStatus::kOk;
+  const std::string error = job->error;
+  const auto retry_after = job->failed ? job->retry_after : std::nullopt;
+  BatchPtr batch = std::move(job->batch);
+  for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
+    if (&*it == job) {
+      jobs_.erase(it);
+      break;
+    }
+  }
+  listener_->on_report(std::move(batch), DeliveryReport{status, error, retry_after});
 }
 
 void HttpSink::Impl::mark_failing(const std::string& error) {

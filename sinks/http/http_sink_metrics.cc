@@ -40,6 +40,10 @@ void HttpSink::Impl::collect_metrics(const std::function<void(const MetricSample
   emit(sample("logship_http_concurrency_limit", "Requests allowed in flight now.", load(limit_), false));
   emit(sample("logship_http_requests_in_flight", "Requests sent or waiting to be retried.", load(in_flight_),
               false));
+  emit(sample("logship_http_body_bytes",
+              "Compressed request bodies the HTTP sink holds (encoded ahead, or on a connection), beyond the "
+              "batches charged to LOGSHIP_MEMORY_LIMIT.",
+              load(body_bytes_), false));
   // A histogram through the one-label sample API: cumulative buckets.
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kBucketLabels.size(); ++i) {
