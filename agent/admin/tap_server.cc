@@ -23,25 +23,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kComponent = "tap";
 constexpr int kListenBacklog = 16;
 
-bool loopback_sockaddr(const sockaddr* sa) {
-  if (sa->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (sa->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
-}
-
-std::string refuse_message(std::string_view host) {
-  return "LOGSHIP_TAP_LISTEN: " + std::string(host) +
-         " is not a loopback address; the tap serves log content and listens on 127.0.0.1 or ::1 only "
-         "(reach it with kubectl exec or kubectl port-forward)";
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -127,46 +108,6 @@ constexpr std::string_view kStreamHeader =
 
 }  // namespace
 
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost") return true;
-  const std::string h(host);
-  in_addr a4{};
-  if (::inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
-  in6_addr a6{};
-  if (::inet_pton(AF_INET6, h.c_str(), &a6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-  }
-  return false;
-}
-
-Result<TapListen> parse_tap_listen(std::string_view text) {
-  TapListen out;
-  std::string_view port;
-  if (text.starts_with('[')) {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return fail(Errc::kInvalid, "LOGSHIP_TAP_LISTEN: \"" + std::string(text) + "\" is not [IPv6]:port");
-    }
-    out.host = std::string(text.substr(1, close - 1));
-    port = text.substr(close + 2);
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.substr(0, colon).find(':') != std::string_view::npos) {
-      return fail(Errc::kInvalid, "LOGSHIP_TAP_LISTEN: \"" + std::string(text) + "\" is not host:port");
-    }
-    out.host = std::string(text.substr(0, colon));
-    port = text.substr(colon + 1);
-  }
-  unsigned value = 0;
-  const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || ec != std::errc() || p != port.data() + port.size() || value > 65535) {
-    return fail(Errc::kInvalid, "LOGSHIP_TAP_LISTEN: port \"" + std::string(port) + "\" is not 0-65535");
-  }
-  out.port = static_cast<uint16_t>(value);
-  if (!is_loopback_host(out.host)) return fail(Errc::kInvalid, refuse_message(out.host));
-  return out;
-}
-
 struct TapServer::Connection {
   enum class State { kReading, kReplying, kStreaming, kClosed };
   int fd = -1;
@@ -187,12 +128,12 @@ TapServer::~TapServer() { stop(); }
 
 Result<void> TapServer::start(const std::string& host, uint16_t port) {
   if (started_) return fail(Errc::kInvalid, "tap server already started");
-  if (!is_loopback_host(host)) return fail(Errc::kInvalid, refuse_message(host));
+  if (!is_loopback_host(host)) return fail(Errc::kInvalid, loopback_refusal(host));
   // A name (localhost) must not lead to a non-loopback address.
   const Listener::Options lo{.what = "tap",
                              .backlog = kListenBacklog,
-                             .accept_address = loopback_sockaddr,
-                             .refused_message = refuse_message(host)};
+                             .accept_address = is_loopback_address,
+                             .refused_message = loopback_refusal(host)};
   if (auto r = listener_.start(host, port, lo, [this] { run(); }); !r) return r;
   started_ = true;
   log::info(kComponent, "live tap listening", {{"host", host}, {"port", static_cast<unsigned>(listener_.port())}});

@@ -27,26 +27,11 @@
 #include <thread>
 
 #include "agent/admin/listener.h"
+#include "agent/admin/tap_listen.h"
 #include "agent/admin/tap.h"
 #include "agent/core/result.h"
 
 namespace logship::admin {
-
-/// LOGSHIP_TAP_LISTEN's default.
-inline constexpr std::string_view kDefaultTapListen = "127.0.0.1:2021";
-
-struct TapListen {
-  std::string host;  ///< IPv6 without brackets
-  uint16_t port = 0;
-};
-
-/// True for 127.0.0.0/8, ::1, ::ffff:127.x.y.z and "localhost".
-[[nodiscard]] bool is_loopback_host(std::string_view host);
-
-/// Parses "host:port" or "[v6]:port" for LOGSHIP_TAP_LISTEN. kInvalid, with
-/// the key and the reason, for a malformed value or a host that is not a
-/// loopback address (the tap serves log content).
-[[nodiscard]] Result<TapListen> parse_tap_listen(std::string_view text);
 
 struct TapServerOptions {
   /// Time a client has to send its request.

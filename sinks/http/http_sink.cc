@@ -217,6 +217,7 @@ Result<void> HttpSink::start(DeliveryListener& listener) { return impl_->start(l
 void HttpSink::send(BatchPtr batch) { impl_->send(std::move(batch)); }
 void HttpSink::stop() { impl_->stop(); }
 std::optional<std::string> HttpSink::unavailable_reason() const { return impl_->unavailable_reason(); }
+size_t HttpSink::reserved_memory() const { return impl_->reserved_memory(); }
 void HttpSink::collect_metrics(const std::function<void(const MetricSample&)>& emit) const {
   impl_->collect_metrics(emit);
 }

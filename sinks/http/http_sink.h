@@ -49,6 +49,9 @@ class HttpSink final : public Sink {
   /// Closes connections and reports every batch still held as kRetry.
   void stop() override;
   [[nodiscard]] std::optional<std::string> unavailable_reason() const override;
+  /// The compressed bodies encoded ahead (HttpSinkOptions::body_budget): the
+  /// pipeline keeps that much of LOGSHIP_MEMORY_LIMIT out of its batch budget.
+  [[nodiscard]] size_t reserved_memory() const override;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const override;
 
  private:

@@ -58,6 +58,7 @@ class HttpSink::Impl {
   void stop();
   [[nodiscard]] std::optional<std::string> unavailable_reason() const;
   void collect_metrics(const std::function<void(const MetricSample&)>& emit) const;
+  [[nodiscard]] size_t reserved_memory() const { return opt_.body_budget; }
 
  private:
   using Connection = detail::Connection;

@@ -33,6 +33,7 @@ Result<void> HttpSink::start(DeliveryListener&) { not_in_fuzz_build("HttpSink::s
 void HttpSink::send(BatchPtr) { not_in_fuzz_build("HttpSink::send"); }
 void HttpSink::stop() { not_in_fuzz_build("HttpSink::stop"); }
 std::optional<std::string> HttpSink::unavailable_reason() const { not_in_fuzz_build("HttpSink::unavailable_reason"); }
+size_t HttpSink::reserved_memory() const { not_in_fuzz_build("HttpSink::reserved_memory"); }
 void HttpSink::collect_metrics(const std::function<void(const MetricSample&)>&) const {
   not_in_fuzz_build("HttpSink::collect_metrics");
 }
@@ -47,6 +48,7 @@ void KafkaSink::send(BatchPtr) { not_in_fuzz_build("KafkaSink::send"); }
 void KafkaSink::stop() { not_in_fuzz_build("KafkaSink::stop"); }
 std::optional<std::string> KafkaSink::unavailable_reason() const { not_in_fuzz_build("KafkaSink::unavailable_reason"); }
 bool KafkaSink::redelivers_internally() const { not_in_fuzz_build("KafkaSink::redelivers_internally"); }
+size_t KafkaSink::reserved_memory() const { not_in_fuzz_build("KafkaSink::reserved_memory"); }
 void KafkaSink::collect_metrics(const std::function<void(const MetricSample&)>&) const {
   not_in_fuzz_build("KafkaSink::collect_metrics");
 }
