@@ -133,25 +133,36 @@ ChunkPtr EncodePool::new_chunk() {
 
 void EncodePool::submit(ChunkPtr chunk) {
   const size_t bytes = chunk->estimate();
-  {
-    std::unique_lock lock(mu_);
-    // With nothing in flight a chunk always goes, so one chunk larger than
-    // the bound (a record of the maximum size) cannot deadlock.
-    for (;;) {
-      const bool room = in_flight_ == 0 || (in_flight_ < max_chunks_ && in_flight_bytes_ + bytes <= max_bytes_);
-      if (room) break;
-      space_cv_.wait_for(lock, std::chrono::milliseconds(500));
-      if (heartbeat_) {
-        lock.unlock();
-        heartbeat_();  // waiting for the encoders is backpressure, not a hang
-        lock.lock();
-      }
+  std::unique_lock lock(mu_);
+  // With nothing in flight a chunk always goes, so one chunk larger than
+  // the bound (a record of the maximum size) cannot deadlock.
+  for (;;) {
+    const bool room = in_flight_ == 0 || (in_flight_ < max_chunks_ && in_flight_bytes_ + bytes <= max_bytes_);
+    if (room) break;
+    // The encoders are behind: rather than wait, the caller encodes the
+    // oldest queued chunk itself (its encoder is the last one), so with two
+    // workers both cores encode when reading is the cheaper part.
+    if (!queue_.empty()) {
+      ChunkPtr next = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      encode_(threads_.size(), *next);
+      lock.lock();
+      encoded(std::move(next), lock);
+      continue;
     }
-    chunk->seq_ = next_seq_++;
-    ++in_flight_;
-    in_flight_bytes_ += bytes;
-    queue_.push_back(std::move(chunk));
+    space_cv_.wait_for(lock, std::chrono::milliseconds(500));
+    if (heartbeat_) {
+      lock.unlock();
+      heartbeat_();  // waiting for the encoders is backpressure, not a hang
+      lock.lock();
+    }
   }
+  chunk->seq_ = next_seq_++;
+  ++in_flight_;
+  in_flight_bytes_ += bytes;
+  queue_.push_back(std::move(chunk));
+  lock.unlock();
   work_cv_.notify_one();
 }
 
@@ -177,29 +188,33 @@ void EncodePool::run(size_t thread) {
     lock.unlock();
     encode_(thread, *chunk);
     lock.lock();
-    const uint64_t seq = chunk->seq_;
-    encoded_.emplace(seq, std::move(chunk));
-    // One deliverer at a time: if another thread is delivering, it will
-    // find this chunk when its turn comes (it looks again under the lock
-    // before giving the role up).
-    if (delivering_) continue;
-    delivering_ = true;
-    while (!encoded_.empty() && encoded_.begin()->first == next_deliver_) {
-      ChunkPtr next = std::move(encoded_.begin()->second);
-      encoded_.erase(encoded_.begin());
-      lock.unlock();
-      const size_t bytes = next->estimate();
-      deliver_(*next);
-      next->reset();
-      lock.lock();
-      free_.push_back(std::move(next));
-      ++next_deliver_;
-      --in_flight_;
-      in_flight_bytes_ -= bytes;
-      space_cv_.notify_all();
-    }
-    delivering_ = false;
+    encoded(std::move(chunk), lock);
   }
+}
+
+void EncodePool::encoded(ChunkPtr chunk, std::unique_lock<std::mutex>& lock) {
+  const uint64_t seq = chunk->seq_;
+  encoded_.emplace(seq, std::move(chunk));
+  // One deliverer at a time: if another thread is delivering, it finds this
+  // chunk when its turn comes (it looks again under the lock before giving
+  // the role up).
+  if (delivering_) return;
+  delivering_ = true;
+  while (!encoded_.empty() && encoded_.begin()->first == next_deliver_) {
+    ChunkPtr next = std::move(encoded_.begin()->second);
+    encoded_.erase(encoded_.begin());
+    lock.unlock();
+    const size_t bytes = next->estimate();
+    deliver_(*next);
+    next->reset();
+    lock.lock();
+    free_.push_back(std::move(next));
+    ++next_deliver_;
+    --in_flight_;
+    in_flight_bytes_ -= bytes;
+    space_cv_.notify_all();
+  }
+  delivering_ = false;
 }
 
 }  // namespace logship::pipeline

@@ -12,9 +12,12 @@
 //   encoder threads: encode(thread, chunk)  any order, concurrently: the
 //                    expensive simdjson part, into the chunk's own `piece`
 //                    deliver(chunk)          strictly in sequence order, one
-//                    chunk at a time: whichever encoder thread finishes the
-//                    next chunk in line delivers it and any already-encoded
+//                    chunk at a time: whichever thread finishes the next
+//                    chunk in line delivers it and any already-encoded
 //                    chunks after it (pipeline.cc: into the Batcher)
+//   worker, when the pool is full: encodes the oldest queued chunk itself
+//                    (and may deliver) instead of waiting, so no core idles
+//                    while encoding is the slower side
 //
 // So a position reaches the batcher only after every record before it, and
 // per-file order and checkpoints keep their meaning.
@@ -111,10 +114,12 @@ using ChunkPtr = std::unique_ptr<Chunk>;
 
 class EncodePool {
  public:
-  /// Runs on an encoder thread (`thread` in [0, threads)), concurrently with
-  /// other chunks' encodes. Fills chunk.piece.
+  /// Runs on an encoder thread (`thread` in [0, threads)), or on the
+  /// submitting thread while the pool is full (`thread` == threads),
+  /// concurrently with other chunks' encodes. Fills chunk.piece.
   using EncodeFn = std::function<void(size_t thread, Chunk& chunk)>;
-  /// Runs in sequence order, never concurrently with itself (on some encoder thread).
+  /// Runs in sequence order, never concurrently with itself (on whichever
+  /// thread encoded the chunk whose turn came; the submitter included).
   using DeliverFn = std::function<void(Chunk& chunk)>;
 
   EncodePool(size_t threads, size_t max_chunks, EncodeFn encode, DeliverFn deliver,
@@ -126,8 +131,8 @@ class EncodePool {
 
   /// An empty chunk to fill (recycled). Worker thread.
   [[nodiscard]] ChunkPtr new_chunk();
-  /// Queues a chunk for encoding; blocks while the pool is full (calling the
-  /// heartbeat while it waits). Worker thread.
+  /// Queues a chunk for encoding. While the pool is full it encodes queued
+  /// chunks itself, or waits (calling the heartbeat). Worker thread.
   void submit(ChunkPtr chunk);
   /// Waits until every submitted chunk is delivered. Worker thread.
   void drain();
@@ -138,6 +143,9 @@ class EncodePool {
 
  private:
   void run(size_t thread);
+  /// Files an encoded chunk and, unless another thread is delivering,
+  /// delivers every chunk whose turn has come. `lock` holds mu_.
+  void encoded(ChunkPtr chunk, std::unique_lock<std::mutex>& lock);
 
   EncodeFn encode_;
   DeliverFn deliver_;

@@ -45,7 +45,10 @@ class Pipeline::Output final : public SourceOutput {
         resolver_(p.opt_.pods, p.opt_.pods_synced, p.opt_.pod_wait) {
     if (p.opt_.workers > 1) {
       const size_t threads = p.opt_.workers - 1;
-      for (size_t i = 0; i < threads; ++i) encoders_.push_back(std::make_unique<enrich::RecordEncoder>(p.opt_.release));
+      // One encoder per encoder thread, and one for the worker when it helps.
+      for (size_t i = 0; i <= threads; ++i) {
+        encoders_.push_back(std::make_unique<enrich::RecordEncoder>(p.opt_.release));
+      }
       publish_deadline();
       pool_ = std::make_unique<EncodePool>(
           threads, max_chunks(p.opt_.workers),
@@ -241,7 +244,7 @@ class Pipeline::Output final : public SourceOutput {
     chunk_ = pool_->new_chunk();
   }
 
-  /// Encoder thread, any order.
+  /// Encoder thread (or the worker helping), any order.
   static void encode_chunk(enrich::RecordEncoder& encoder, Chunk& chunk) {
     for (const Chunk::Item& item : chunk.items()) {
       if (item.kind != Chunk::Kind::kRecord) continue;
@@ -288,7 +291,9 @@ class Pipeline::Output final : public SourceOutput {
     if (ticked) tick_pending_.store(false, std::memory_order_release);
   }
 
-  void publish_deadline() { deadline_.store(batcher_.deadline().time_since_epoch().count(), std::memory_order_release); }
+  void publish_deadline() {
+    deadline_.store(batcher_.deadline().time_since_epoch().count(), std::memory_order_release);
+  }
   Clock::time_point published_deadline() const {
     return Clock::time_point(Clock::duration(deadline_.load(std::memory_order_acquire)));
   }
@@ -302,7 +307,7 @@ class Pipeline::Output final : public SourceOutput {
   uint32_t last_id_ = UINT32_MAX;
   State* last_ = nullptr;
   // workers > 1 only.
-  std::vector<std::unique_ptr<enrich::RecordEncoder>> encoders_;  // one per encoder thread
+  std::vector<std::unique_ptr<enrich::RecordEncoder>> encoders_;  // per encoder thread, + the worker's
   ChunkPtr chunk_;                                                 // being filled by the worker
   std::atomic<Clock::rep> deadline_{0};                            // the batcher's, for the worker
   std::atomic<bool> tick_pending_{false};                          // a tick is queued, not yet delivered
