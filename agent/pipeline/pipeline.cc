@@ -135,7 +135,10 @@ class Pipeline::Output final : public SourceOutput {
     if (!pool_) {
       d = batcher_.deadline();
     } else if (tick_pending_.load(std::memory_order_acquire)) {
-      d = Clock::now() + std::chrono::milliseconds(5);  // look again once the tick is delivered
+      // The queued tick seals the batch that is due; a batch opened after it
+      // is due a whole timeout later. (Not "now": a tick held up behind a
+      // stalled sink must not make the source spin.)
+      d = Clock::now() + p_.opt_.batch_timeout;
     } else {
       d = published_deadline();
     }
