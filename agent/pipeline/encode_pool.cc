@@ -37,15 +37,18 @@ void Chunk::add_record(const EncodeContextPtr& context, const Record& record, co
   it.attrs_len = static_cast<uint32_t>(record.attrs.size());
   it.payload = append(record.payload);
   it.payload_len = static_cast<uint32_t>(record.payload.size());
-  // The parser reads up to kPadding bytes past the payload.
-  arena_.append(json::kPadding, ' ');
   if (position != nullptr) {
     it.has_position = true;
     it.position = *position;
   }
   estimate_ += record.ts.size() + record.stream.size() + 2 * record.attrs.size() + 2 * record.payload.size() +
-               json::kPadding + context->context.k8s_member.size() + context->context.release_member.size() +
-               kRecordOverhead;
+               context->context.k8s_member.size() + context->context.release_member.size() + kRecordOverhead;
+}
+
+void Chunk::close() {
+  // The parser reads up to kPadding bytes past a payload: the bytes after
+  // each payload are the next record's, and after the last one these.
+  arena_.append(json::kPadding, ' ');
 }
 
 void Chunk::add_event(Kind kind, const FilePosition* position) {
@@ -132,6 +135,7 @@ ChunkPtr EncodePool::new_chunk() {
 }
 
 void EncodePool::submit(ChunkPtr chunk) {
+  chunk->close();
   const size_t bytes = chunk->estimate();
   std::unique_lock lock(mu_);
   // With nothing in flight a chunk always goes, so one chunk larger than

@@ -79,7 +79,8 @@ class Chunk {
     FilePosition position;  ///< kPosition, or a record's when has_position
   };
 
-  /// Copies `record` (its payload with json::kPadding bytes after it).
+  /// Copies `record` (the payload's json::kPadding readable bytes after it
+  /// are the next record's copy, or those close() adds).
   void add_record(const EncodeContextPtr& context, const Record& record, const FilePosition* position);
   void add_position(const FilePosition& position) { add_event(Kind::kPosition, &position); }
   void add_tick() { add_event(Kind::kTick, nullptr); }
@@ -101,6 +102,7 @@ class Chunk {
  private:
   friend class EncodePool;
   void add_event(Kind kind, const FilePosition* position);
+  void close();  // before encoding: padding after the last payload
   uint32_t append(std::string_view bytes);
   void reset();  // for reuse; gives back buffers that grew far past the target
 
