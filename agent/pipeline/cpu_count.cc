@@ -53,6 +53,35 @@ std::optional<uint32_t> parse_cpu_max(std::string_view text) {
   return static_cast<uint32_t>(std::clamp<uint64_t>(cpus, 1, UINT32_MAX));
 }
 
+std::optional<uint32_t> parse_cfs_quota(std::string_view quota_text, std::string_view period_text) {
+  const auto quota = positive(trim(quota_text));  // -1 (no cap) is not positive
+  const auto period = positive(trim(period_text));
+  if (!quota || !period) return std::nullopt;
+  return static_cast<uint32_t>(std::clamp<uint64_t>((*quota + *period - 1) / *period, 1, UINT32_MAX));
+}
+
+std::optional<std::string> parse_cgroup_v1_cpu_path(std::string_view text) {
+  // "id:controllers:path" with "cpu" among the comma-separated controllers.
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    const size_t c1 = line.find(':');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 != std::string_view::npos) {
+      std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
+      while (!controllers.empty()) {
+        const size_t comma = controllers.find(',');
+        if (controllers.substr(0, comma) == "cpu") return std::string(trim(line.substr(c2 + 1)));
+        if (comma == std::string_view::npos) break;
+        controllers.remove_prefix(comma + 1);
+      }
+    }
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> parse_cgroup_v2_path(std::string_view text) {
   // One line per hierarchy, "id:controllers:path"; v2's is "0::path".
   while (!text.empty()) {
@@ -84,9 +113,10 @@ uint32_t detect_usable_cpus() {
       if (auto q = parse_cpu_max(*text)) quota = quota ? std::min(*quota, *q) : *q;
     }
   };
+  const auto self = read_file("/proc/self/cgroup");
   std::string path = "/";
-  if (auto text = read_file("/proc/self/cgroup")) {
-    if (auto p = parse_cgroup_v2_path(*text)) path = *p;
+  if (self) {
+    if (auto p = parse_cgroup_v2_path(*self)) path = *p;
   }
   while (!path.empty() && path != "/") {
     consider(path);
@@ -94,6 +124,18 @@ uint32_t detect_usable_cpus() {
     path = slash == std::string::npos ? std::string() : path.substr(0, slash);
   }
   consider("");
+  // cgroup v1: a container sees its own cgroup at the controller's mount
+  // root, the host at the path /proc/self/cgroup names.
+  if (auto v1 = self ? parse_cgroup_v1_cpu_path(*self) : std::nullopt) {
+    for (const std::string mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
+      for (const std::string& dir : {mount + (*v1 == "/" ? std::string() : *v1), mount}) {
+        const auto q = read_file(dir + "/cpu.cfs_quota_us");
+        const auto p = read_file(dir + "/cpu.cfs_period_us");
+        if (!q || !p) continue;
+        if (auto n = parse_cfs_quota(*q, *p)) quota = quota ? std::min(*quota, *n) : *n;
+      }
+    }
+  }
   return usable_cpus(affinity, quota);
 }
 

@@ -34,6 +34,17 @@ TEST_CASE("cpu count: the cgroup v2 path of the process", "[pipeline][cpu]") {
   CHECK_FALSE(parse_cgroup_v2_path(""));
 }
 
+TEST_CASE("cpu count: cgroup v1 CFS quota and the cpu controller's path", "[pipeline][cpu]") {
+  CHECK_FALSE(parse_cfs_quota("-1\n", "100000\n"));  // no cap
+  CHECK(parse_cfs_quota("100000\n", "100000\n") == 1u);
+  CHECK(parse_cfs_quota("250000\n", "100000\n") == 3u);
+  CHECK_FALSE(parse_cfs_quota("100000", "0"));
+  CHECK_FALSE(parse_cfs_quota("", "100000"));
+  CHECK(parse_cgroup_v1_cpu_path("4:memory:/x\n2:cpu,cpuacct:/kubepods/pod1/c1\n0::/\n") == "/kubepods/pod1/c1");
+  CHECK(parse_cgroup_v1_cpu_path("1:cpu:/\n2:cpuacct:/a\n") == "/");
+  CHECK_FALSE(parse_cgroup_v1_cpu_path("2:cpuacct:/a\n3:cpuset:/b\n0::/\n"));
+}
+
 TEST_CASE("cpu count: affinity capped by the quota, at least one", "[pipeline][cpu]") {
   CHECK(usable_cpus(8, std::nullopt) == 8u);
   CHECK(usable_cpus(8, 2u) == 2u);
