@@ -33,11 +33,9 @@ void wire_processing(const AgentSettings& settings, Processing& p, pipeline::Opt
     opt.excluded = [&p](const std::string& path) {
       // A file without a kubelet path has no namespace: never excluded.
       const auto meta = enrich::parse_k8s_path(path);
-      if (!meta || !p.path_filter.excluded(meta->namespace_name, meta->container)) return false;
-      std::lock_guard lock(p.excluded_mu);
-      if (p.excluded_seen.insert(path).second) p.stats.files_excluded.fetch_add(1, std::memory_order_relaxed);
-      return true;
+      return meta && p.path_filter.excluded(meta->namespace_name, meta->container);
     };
+    opt.on_file_excluded = [&p] { p.stats.files_excluded.fetch_add(1, std::memory_order_relaxed); };
   }
 }
 

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_set>
 
 #include "agent/admin/metrics.h"
 #include "agent/admin/progress.h"
@@ -29,10 +28,6 @@ struct Processing {
   processors::ProcessorStats stats;
   std::shared_ptr<processors::MultilineStats> multiline = std::make_shared<processors::MultilineStats>();
   processors::PathFilter path_filter;
-  // Paths already counted in files_excluded: the tail source asks again at
-  // every rescan, a file is counted once.
-  std::mutex excluded_mu;
-  std::unordered_set<std::string> excluded_seen;
 };
 
 /// Fills the framing options, the processor chain (multiline first, then

@@ -54,37 +54,6 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-// "127.0.0.1:2020" or "[::1]:2020" for the bound socket, for the log line.
-std::string describe_local(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  char host[NI_MAXHOST];
-  char serv[NI_MAXSERV];
-  if (::getnameinfo(reinterpret_cast<sockaddr*>(&ss), len, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    return "?";
-  }
-  // Built by appending: `"[" + std::string(...)` trips g++ 12's false
-  // -Wrestrict positive at -O3.
-  std::string out;
-  if (ss.ss_family == AF_INET6) out += '[';
-  out += host;
-  if (ss.ss_family == AF_INET6) out += ']';
-  out += ':';
-  out += serv;
-  return out;
-}
-
-uint16_t local_port(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-  return 0;
-}
-
 // The path of a request target: origin-form "/p?q" or absolute-form
 // "http://host/p?q" (which RFC 9112 requires servers to accept). Empty if
 // the target is neither.
@@ -137,82 +106,17 @@ AdminServer::~AdminServer() { stop(); }
 Result<void> AdminServer::start(const std::string& host, uint16_t port) {
   if (started_) return fail(Errc::kInvalid, "admin server already started");
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string service = std::to_string(port);
-  // An empty host means every local address (AI_PASSIVE with no node).
-  const int gai = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &res);
-  if (gai != 0) {
-    if (gai == EAI_SYSTEM) return fail_errno("resolve admin listen host " + host);
-    return fail(Errc::kIo, "resolve admin listen host " + host + ": " + ::gai_strerror(gai));
-  }
-
-  // A name may resolve to several addresses (e.g. "localhost" to ::1 and
-  // 127.0.0.1); the first one that binds wins, as with most servers.
-  Error last{Errc::kIo, "resolve admin listen host " + host + ": no addresses", 0};
-  int fd = -1;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last = fail_errno("admin socket").error();
-      continue;
-    }
-    const int one = 1;
-    // SO_REUSEADDR so a restarted agent can bind while old connections of the
-    // previous process sit in TIME_WAIT.
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-      last = fail_errno("admin setsockopt SO_REUSEADDR").error();
-    } else if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      last = fail_errno("admin bind " + host + ":" + service).error();
-    } else if (::listen(fd, kListenBacklog) != 0) {
-      last = fail_errno("admin listen " + host + ":" + service).error();
-    } else {
-      break;
-    }
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  if (fd < 0) return std::unexpected(std::move(last));
-
-  const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake < 0) {
-    auto err = fail_errno("admin eventfd");
-    ::close(fd);
-    return err;
-  }
-  listen_fd_ = fd;
-  wake_fd_ = wake;
-  port_.store(local_port(fd), std::memory_order_release);
+  const Listener::Options lo{
+      .what = "admin", .backlog = kListenBacklog, .accept_address = nullptr, .refused_message = {}};
   last_heartbeat_ns_.store(now_ns(), std::memory_order_relaxed);
-  try {
-    thread_ = std::thread([this] { run(); });
-  } catch (const std::system_error& e) {
-    // Thread creation is the one call here that reports by exception.
-    ::close(listen_fd_);
-    ::close(wake_fd_);
-    listen_fd_ = wake_fd_ = -1;
-    return fail(Errc::kIo, std::string("admin thread: ") + e.what());
-  }
+  if (auto r = listener_.start(host, port, lo, [this] { run(); }); !r) return r;
   started_ = true;
-  log::info(kComponent, "admin endpoint listening", {{"address", describe_local(fd)}});
+  log::info(kComponent, "admin endpoint listening", {{"address", listener_.describe()}});
   return {};
 }
 
 void AdminServer::stop() {
-  if (!thread_.joinable()) return;
-  const uint64_t one = 1;
-  // An eventfd write only fails when the counter would overflow, which
-  // cannot happen with one write per stop.
-  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
-  thread_.join();
-  ::close(listen_fd_);
-  ::close(wake_fd_);
-  listen_fd_ = wake_fd_ = -1;
-  log::info(kComponent, "admin endpoint stopped");
+  if (listener_.stop()) log::info(kComponent, "admin endpoint stopped");
 }
 
 void AdminServer::heartbeat() { last_heartbeat_ns_.store(now_ns(), std::memory_order_relaxed); }
@@ -341,15 +245,10 @@ void AdminServer::run() {
   };
 
   auto on_writable = [&](Connection& c) {
-    while (c.sent < c.out.size()) {
-      // MSG_NOSIGNAL: a client that went away must not SIGPIPE the agent.
-      const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) c.state = State::kClosed;
-        return;
-      }
-      c.sent += static_cast<std::size_t>(n);
+    const SendState sent = send_pending(c.fd, c.out, c.sent);
+    if (sent != SendState::kDone) {
+      if (sent == SendState::kClosed) c.state = State::kClosed;
+      return;
     }
     // All sent: half-close so the client sees EOF, then linger to drain.
     ::shutdown(c.fd, SHUT_WR);
@@ -373,7 +272,7 @@ void AdminServer::run() {
 
   auto accept_all = [&] {
     while (conns.size() < options_.max_connections) {
-      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         // The connection died in the queue, or a signal: try the next one.
@@ -399,8 +298,8 @@ void AdminServer::run() {
     const bool accepting = !full && now >= accept_resume;
 
     fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});  // fd -1 is skipped by poll
+    fds.push_back({listener_.wake_fd(), POLLIN, 0});
+    fds.push_back({accepting ? listener_.fd() : -1, POLLIN, 0});  // fd -1 is skipped by poll
     Clock::time_point next = Clock::time_point::max();
     if (!full && !accepting) next = accept_resume;
     for (const Connection& c : conns) {

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <thread>
 
+#include "agent/admin/listener.h"
 #include "agent/admin/metrics.h"
 #include "agent/core/result.h"
 
@@ -63,7 +64,7 @@ class AdminServer {
 
   /// The bound port once start() succeeded (the real one when asked for 0),
   /// 0 before.
-  [[nodiscard]] uint16_t port() const { return port_.load(std::memory_order_acquire); }
+  [[nodiscard]] uint16_t port() const { return listener_.port(); }
 
   /// Records that the owner's event loop is alive. Cheap (one relaxed store);
   /// call it from the loop that /healthz vouches for.
@@ -103,10 +104,7 @@ class AdminServer {
   bool ready_ = false;
   std::string not_ready_reason_ = "starting";
 
-  std::atomic<uint16_t> port_{0};
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: stop() writes it to end the poll loop
-  std::thread thread_;
+  Listener listener_;
   bool started_ = false;
 
   // Server-thread-only counters, pushed into metrics_ when they change.

@@ -144,17 +144,21 @@ void Metrics::set(std::string_view name, std::string_view label_name, std::strin
     }
     return;
   }
+  upsert_series_locked(*f, label_name, label_value, value);
+}
+
+void Metrics::upsert_series_locked(Family& f, std::string_view first, std::string_view second, double value) {
   // Heterogeneous lookup first so updating an existing series allocates nothing.
-  const auto key = std::pair<std::string_view, std::string_view>(label_name, label_value);
-  if (auto it = f->series.find(key); it != f->series.end()) {
+  const auto key = std::pair<std::string_view, std::string_view>(first, second);
+  if (auto it = f.series.find(key); it != f.series.end()) {
     it->second = value;
     return;
   }
-  if (f->series.size() >= max_series_) {
+  if (f.series.size() >= max_series_) {
     ++series_dropped_;
     return;
   }
-  f->series.emplace(std::pair(std::string(label_name), std::string(label_value)), value);
+  f.series.emplace(std::pair(std::string(first), std::string(second)), value);
 }
 
 // A two-label series is stored under a key whose first part is the rendered
@@ -176,16 +180,7 @@ void Metrics::set(std::string_view name, std::string_view label1, std::string_vi
   std::lock_guard lock(mu_);
   Family* f = find_for_set_locked(name);
   if (f == nullptr) return;
-  const auto key = std::pair<std::string_view, std::string_view>(rendered, "");
-  if (auto it = f->series.find(key); it != f->series.end()) {
-    it->second = value;
-    return;
-  }
-  if (f->series.size() >= max_series_) {
-    ++series_dropped_;
-    return;
-  }
-  f->series.emplace(std::pair(std::move(rendered), std::string()), value);
+  upsert_series_locked(*f, rendered, "", value);
 }
 
 void Metrics::remove(std::string_view name, std::string_view label_name, std::string_view label_value) {

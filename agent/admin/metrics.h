@@ -132,6 +132,9 @@ class Metrics {
   Family* find_locked(std::string_view name);
   /// find_locked, logging (once per name) a set() of an undescribed metric.
   Family* find_for_set_locked(std::string_view name);
+  /// Sets the series keyed (first, second), creating it unless the family
+  /// is at max_series_ (then counted as dropped).
+  void upsert_series_locked(Family& f, std::string_view first, std::string_view second, double value);
 
   const std::size_t max_series_;
 

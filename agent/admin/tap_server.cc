@@ -188,74 +188,18 @@ TapServer::~TapServer() { stop(); }
 Result<void> TapServer::start(const std::string& host, uint16_t port) {
   if (started_) return fail(Errc::kInvalid, "tap server already started");
   if (!is_loopback_host(host)) return fail(Errc::kInvalid, refuse_message(host));
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  const std::string service = std::to_string(port);
-  const int gai = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-  if (gai != 0) return fail(Errc::kIo, "resolve tap listen host " + host + ": " + ::gai_strerror(gai));
-  Error last{Errc::kIo, "resolve tap listen host " + host + ": no addresses", 0};
-  int fd = -1;
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    // A name (localhost) must not lead to a non-loopback address.
-    if (!loopback_sockaddr(ai->ai_addr)) {
-      last = Error{Errc::kInvalid, refuse_message(host), 0};
-      continue;
-    }
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      last = fail_errno("tap socket").error();
-      continue;
-    }
-    const int one = 1;
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-        ::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, kListenBacklog) == 0) {
-      break;
-    }
-    last = fail_errno("tap listen " + host + ":" + service).error();
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(res);
-  if (fd < 0) return std::unexpected(std::move(last));
-  const int wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake < 0) {
-    auto err = fail_errno("tap eventfd");
-    ::close(fd);
-    return err;
-  }
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  const uint16_t bound = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
-                                                  : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  listen_fd_ = fd;
-  wake_fd_ = wake;
-  port_.store(bound, std::memory_order_release);
-  try {
-    thread_ = std::thread([this] { run(); });
-  } catch (const std::system_error& e) {
-    ::close(listen_fd_);
-    ::close(wake_fd_);
-    listen_fd_ = wake_fd_ = -1;
-    return fail(Errc::kIo, std::string("tap thread: ") + e.what());
-  }
+  // A name (localhost) must not lead to a non-loopback address.
+  const Listener::Options lo{.what = "tap",
+                             .backlog = kListenBacklog,
+                             .accept_address = loopback_sockaddr,
+                             .refused_message = refuse_message(host)};
+  if (auto r = listener_.start(host, port, lo, [this] { run(); }); !r) return r;
   started_ = true;
-  log::info(kComponent, "live tap listening", {{"host", host}, {"port", static_cast<unsigned>(bound)}});
+  log::info(kComponent, "live tap listening", {{"host", host}, {"port", static_cast<unsigned>(listener_.port())}});
   return {};
 }
 
-void TapServer::stop() {
-  if (!thread_.joinable()) return;
-  const uint64_t one = 1;
-  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
-  thread_.join();
-  ::close(listen_fd_);
-  ::close(wake_fd_);
-  listen_fd_ = wake_fd_ = -1;
-}
+void TapServer::stop() { listener_.stop(); }
 
 void TapServer::run() {
   using State = Connection::State;
@@ -263,14 +207,10 @@ void TapServer::run() {
   std::vector<pollfd> fds;
 
   auto on_writable = [&](Connection& c) {
-    while (c.sent < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) c.state = State::kClosed;
-        return;
-      }
-      c.sent += static_cast<std::size_t>(n);
+    const SendState sent = send_pending(c.fd, c.out, c.sent);
+    if (sent != SendState::kDone) {
+      if (sent == SendState::kClosed) c.state = State::kClosed;
+      return;
     }
     c.out.clear();
     c.sent = 0;
@@ -353,9 +293,9 @@ void TapServer::run() {
   for (;;) {
     const auto now = Clock::now();
     fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
+    fds.push_back({listener_.wake_fd(), POLLIN, 0});
     const bool accepting = conns.size() < options_.max_connections;
-    fds.push_back({listen_fd_, static_cast<short>(accepting ? POLLIN : 0), 0});
+    fds.push_back({listener_.fd(), static_cast<short>(accepting ? POLLIN : 0), 0});
     int timeout = -1;
     for (const Connection& c : conns) {
       short events = POLLIN;
@@ -390,7 +330,7 @@ void TapServer::run() {
     });
     if (accepting && (fds[1].revents & POLLIN)) {
       while (conns.size() < options_.max_connections) {
-        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd = ::accept4(listener_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) break;
         Connection c;
         c.fd = fd;

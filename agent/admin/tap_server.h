@@ -26,6 +26,7 @@
 #include <string_view>
 #include <thread>
 
+#include "agent/admin/listener.h"
 #include "agent/admin/tap.h"
 #include "agent/core/result.h"
 
@@ -72,7 +73,7 @@ class TapServer {
   /// addresses only; kIo if binding fails.
   [[nodiscard]] Result<void> start(const std::string& host, uint16_t port);
 
-  [[nodiscard]] uint16_t port() const { return port_.load(std::memory_order_acquire); }
+  [[nodiscard]] uint16_t port() const { return listener_.port(); }
 
   /// Closes every client and joins the thread. Idempotent.
   void stop();
@@ -83,10 +84,7 @@ class TapServer {
 
   Tap& tap_;
   const TapServerOptions options_;
-  std::atomic<uint16_t> port_{0};
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;
-  std::thread thread_;
+  Listener listener_;
   bool started_ = false;
 };
 

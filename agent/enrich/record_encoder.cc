@@ -1,5 +1,7 @@
 #include "agent/enrich/record_encoder.h"
 
+#include <cstring>
+
 #include "agent/core/json_text.h"
 #include "parsers/json/json_string.h"
 
@@ -144,9 +146,17 @@ RecordFields RecordEncoder::encode(const Record& record, const SourceContext& so
     // A valid object may hold raw line breaks between tokens (never inside
     // strings, where JSON requires escapes): as white space they mean
     // nothing, but they would split the one-record-per-line output. Same
-    // length, so the recorded field offsets stay right.
-    for (size_t i = at; i < out.size(); ++i) {
-      if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+    // length, so the recorded field offsets stay right. Almost no object has
+    // one: two memchr scans (AVX2 in libc; the build targets baseline x86-64)
+    // find that out at a fraction of the cost of a byte loop, which took ~20%
+    // of the encoder's time (a vectorised OR-reduction measured 2x memchr's
+    // instructions under callgrind).
+    const std::string_view obj = parsed.object;
+    if (std::memchr(obj.data(), '\n', obj.size()) != nullptr ||
+        std::memchr(obj.data(), '\r', obj.size()) != nullptr) {
+      for (size_t i = at; i < out.size(); ++i) {
+        if (out[i] == '\n' || out[i] == '\r') out[i] = ' ';
+      }
     }
     f.flags |= RecordFields::kLogObject;
   } else {

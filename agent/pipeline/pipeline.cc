@@ -331,6 +331,7 @@ Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::Ch
   t.max_open_files = opt_.max_open_files;
   t.rotate_wait = opt_.rotate_wait;
   t.excluded = opt_.excluded;
+  t.on_file_excluded = opt_.on_file_excluded;
   tail_ = std::make_unique<tail::TailSource>(std::move(t), *store_, stats_);
 }
 

@@ -77,6 +77,8 @@ struct Options {
   ProcessorFactories processors;
   /// Files never opened (LOGSHIP_EXCLUDE_*). Null: none.
   std::function<bool(const std::string& path)> excluded;
+  /// Called once each time an excluded file appears (a counter).
+  std::function<void()> on_file_excluded;
 
   /// Pod metadata from the Kubernetes API (LOGSHIP_K8S_API); null when off.
   /// Must outlive the pipeline.

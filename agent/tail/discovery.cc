@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "agent/core/log.h"
+
 namespace logship::tail {
 
 Result<std::vector<DiscoveredFile>> discover(const std::vector<std::string>& globs) {
@@ -60,6 +62,40 @@ std::string no_match_reason(const std::string& pattern) {
   if (!S_ISDIR(st.st_mode)) return dir + " is not a directory";
   if (::access(dir.c_str(), R_OK | X_OK) != 0) return errno_message("directory " + dir);
   return "no file matches";
+}
+
+Result<std::vector<DiscoveredFile>> FilteredDiscovery::operator()() {
+  auto found = discover(patterns_);
+  if (!found) return found;
+  if (excluded_) {
+    std::set<std::string> excluded_now;
+    std::erase_if(*found, [&](const DiscoveredFile& d) {
+      if (excluded_now_.contains(d.path)) {
+        excluded_now.insert(d.path);
+        return true;
+      }
+      if (!excluded_(d.path)) return false;
+      excluded_now.insert(d.path);
+      if (on_excluded_) on_excluded_();
+      return true;
+    });
+    excluded_now_ = std::move(excluded_now);
+  }
+  if (discovered_once_) return found;
+  discovered_once_ = true;
+  constexpr std::string_view kLog = "tail";
+  for (const std::string& pattern : patterns_) {
+    const bool matched = std::any_of(found->begin(), found->end(), [&](const DiscoveredFile& d) {
+      return d.path.starts_with(glob_base_dir(pattern));
+    });
+    if (matched) continue;
+    log::warn(kLog, "input pattern matches no file",
+              {{"key", "LOGSHIP_INPUT_PATHS"}, {"pattern", pattern}, {"reason", no_match_reason(pattern)}});
+  }
+  if (!follow_ && found->empty()) {
+    log::warn(kLog, "no input file matched; nothing to ship", {{"key", "LOGSHIP_INPUT_PATHS"}});
+  }
+  return found;
 }
 
 }  // namespace logship::tail

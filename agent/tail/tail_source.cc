@@ -68,7 +68,7 @@ class TailSource::Impl final : public framing::FrameHandler {
   // ---- oneshot ------------------------------------------------------------
 
   Result<void> run_oneshot() {
-    auto files = discover_warned();
+    auto files = discover_();
     if (!files) return std::unexpected(files.error());
     uint64_t bytes = 0;
     for (const auto& f : *files) bytes += f.size;
@@ -168,32 +168,6 @@ class TailSource::Impl final : public framing::FrameHandler {
 
  private:
   using FileMap = std::map<FileKey, std::unique_ptr<TailedFile>>;
-  /// discover() plus, at start, a warning for each pattern that matches
-  /// nothing (a typo, a missing or unreadable directory).
-  Result<std::vector<DiscoveredFile>> discover_warned() {
-    auto found = discover(opt_.input_paths);
-    if (!found) return found;
-    if (opt_.excluded) {
-      std::erase_if(*found, [&](const DiscoveredFile& d) { return opt_.excluded(d.path); });
-    }
-    // At start only: later, a pattern that matches nothing for a moment
-    // (between a rotation's rename and the new file) is normal.
-    if (discovered_once_) return found;
-    discovered_once_ = true;
-    for (const std::string& pattern : opt_.input_paths) {
-      const bool matched = std::any_of(found->begin(), found->end(), [&](const DiscoveredFile& d) {
-        return d.path.starts_with(glob_base_dir(pattern));
-      });
-      if (matched) continue;
-      const std::string reason = no_match_reason(pattern);
-      log::warn(kLog, "input pattern matches no file", {{"key", "LOGSHIP_INPUT_PATHS"}, {"pattern", pattern}, {"reason", reason}});
-    }
-    if (!opt_.follow && found->empty()) {
-      log::warn(kLog, "no input file matched; nothing to ship", {{"key", "LOGSHIP_INPUT_PATHS"}});
-    }
-    return found;
-  }
-
   /// Opens a file and positions it at its checkpoint (or per read_from).
   Result<TailedFile*> open_file(const std::string& path, uint64_t dev, uint64_t ino, bool initial) {
     auto f = std::make_unique<TailedFile>(opt_.framer.max_record_bytes + kLineSlack);
@@ -391,7 +365,7 @@ class TailSource::Impl final : public framing::FrameHandler {
   /// cap), marks files whose path now names another file as rotated, and
   /// settles checkpoints whose file no glob finds.
   void rescan(bool initial) {
-    auto found = discover_warned();
+    auto found = discover_();
     if (!found) {
       log::warn(kLog, "rescan failed", {{"error", found.error().message}});
       return;
@@ -499,7 +473,7 @@ class TailSource::Impl final : public framing::FrameHandler {
   int wake_fd_ = -1;
   FileMap files_;
   std::map<FileKey, checkpoint::Checkpoint> closed_;  // closed in this run, not pruned
-  bool discovered_once_ = false;
+  FilteredDiscovery discover_{opt_.input_paths, opt_.excluded, opt_.on_file_excluded, opt_.follow};
   bool rescan_requested_ = false;
   bool over_cap_ = false;
   bool pruned_any_ = false;

@@ -56,6 +56,9 @@ struct Options {
   /// Files not to read at all (LOGSHIP_EXCLUDE_*): never opened, their
   /// checkpoints untouched. Null: none.
   std::function<bool(const std::string& path)> excluded;
+  /// Called once each time an excluded file appears (for
+  /// logship_files_excluded_total); `excluded` itself must be a pure test.
+  std::function<void()> on_file_excluded;
   /// The clock for rotate waits and idle closes; null: steady_clock. Tests
   /// pass a fake one.
   std::function<std::chrono::steady_clock::time_point()> clock;

@@ -234,7 +234,8 @@ class LineFramer final : public Framer {
     if (mode_ == Format::kAuto && !looks_like_docker(line.text)) return false;
     DockerLine d;
     MalformedReason reason = MalformedReason::kBadEnvelope;
-    switch (docker_.parse(line.text, d)) {
+    const DockerVerdict verdict = docker_.parse(line.text, d);
+    switch (verdict) {
       case DockerVerdict::kOk:
         seen_container_ = true;
         last_ = Format::kDocker;
@@ -247,7 +248,11 @@ class LineFramer final : public Framer {
         // Auto: without a string log and a stream it is an application's
         // own JSON line (which may well have a "log" key): plain text.
         if (mode_ == Format::kAuto) return false;
-        reason = MalformedReason::kBadEnvelope;
+        // The same torn tail (not JSON: its head is gone) is counted as
+        // torn whatever the mode.
+        reason = verdict == DockerVerdict::kNotJson && looks_like_torn_docker(strip_cr(line.text))
+                     ? MalformedReason::kTorn
+                     : MalformedReason::kBadEnvelope;
         break;
       case DockerVerdict::kBadTimestamp: reason = MalformedReason::kBadTimestamp; break;
     }

@@ -62,3 +62,20 @@ def wait_for(cond, timeout=30.0, interval=0.01, what="condition"):
 def logship_bin():
     assert BIN.exists(), f"{BIN} not built"
     return BIN
+
+
+CID = "c" * 64
+
+
+def pod_file(root, ns, pod, container, uid="uid"):
+    """An empty container log file in a kubelet tree under `root`:
+    pods/<ns>_<pod>_<uid>/<container>/0.log and its containers/ symlink."""
+    d = root / "pods" / f"{ns}_{pod}_{uid}" / container
+    d.mkdir(parents=True, exist_ok=True)
+    f = d / "0.log"
+    f.touch()
+    link = root / "containers" / f"{pod}_{ns}_{container}-{CID}.log"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        os.symlink(f, link)
+    return f

@@ -9,24 +9,12 @@ import re
 
 import pytest
 
-from conftest import clean_env, read_records, run_logship, wait_for
+from conftest import clean_env, read_records, run_logship, wait_for, CID, pod_file
 from follow_agent import FollowAgent, cri_line
 from k8s_api_server import K8sApiServer, make_pod
 
-CID = "c" * 64
 TS = "2026-11-26T23:08:04.000000001Z"
 
-
-def pod_file(root, ns, pod, container, uid="uid"):
-    d = root / "pods" / f"{ns}_{pod}_{uid}" / container
-    d.mkdir(parents=True, exist_ok=True)
-    f = d / "0.log"
-    f.touch()
-    link = root / "containers" / f"{pod}_{ns}_{container}-{CID}.log"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        os.symlink(f, link)
-    return f
 
 
 def write_cri(path, payloads, mode="ab"):

@@ -6,22 +6,10 @@ import os
 import socket
 import subprocess
 
-from conftest import BIN, clean_env, run_logship, wait_for
+from conftest import BIN, clean_env, run_logship, wait_for, CID, pod_file
 from follow_agent import FollowAgent, cri_line
 
-CID = "c" * 64
 
-
-def pod_file(root, ns, pod, container):
-    d = root / "pods" / f"{ns}_{pod}_uid" / container
-    d.mkdir(parents=True, exist_ok=True)
-    f = d / "0.log"
-    f.touch()
-    link = root / "containers" / f"{pod}_{ns}_{container}-{CID}.log"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        os.symlink(f, link)
-    return f
 
 
 def append(path, payloads):
@@ -149,3 +137,44 @@ def test_oneshot_progress_json(tmp_path):
     r = run_logship(env)
     assert r.returncode == 0
     assert b'"component":"progress"' not in r.stderr
+
+
+def test_oneshot_progress_line_on_a_terminal(tmp_path):
+    """auto on a terminal: a progress line redrawn in place on stderr, erased
+    at the end, and no JSON progress lines."""
+    import pty
+    import select
+    # Big enough to run well past the first redraw (200 ms) on a fast machine.
+    line = cri_line(json.dumps({"n": 0, "pad": "y" * 400}))
+    for i in range(3):
+        with open(pod_file(tmp_path, "shop", f"api-{i}", "app"), "wb") as f:
+            f.write(line * 150000)
+    env = clean_env(LOGSHIP_INPUT_PATHS=f"{tmp_path}/containers/*.log", LOGSHIP_STATE_DIR=tmp_path / "state",
+                    LOGSHIP_SINK="file", LOGSHIP_FILE_PATH=tmp_path / "out.ndjson", LOGSHIP_ONESHOT="true",
+                    LOGSHIP_PROGRESS="auto")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(BIN)], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0, out.decode("utf-8", "replace")
+    text = out.decode("utf-8", "replace")
+    erase = "\r\x1b[K"
+    drawn = [part for part in text.split(erase) if part.startswith("files ")]
+    assert drawn, text
+    assert "records" in drawn[0] and "ETA" in drawn[0]
+    # Erased at the end: the last thing written about progress is the erase.
+    assert text.rstrip("\r\n").rfind(erase) > text.rstrip("\r\n").rfind("ETA"), text[-400:]
+    assert '"component":"progress"' not in text

@@ -99,6 +99,17 @@ TEST_CASE("auto: a torn first line does not fix the format for life", "[framing]
   CHECK(x.count(MalformedFormat::kDocker, MalformedReason::kTorn) == 1);
 }
 
+TEST_CASE("forced docker: a torn line is counted as torn, as under auto", "[framing][fidelity]") {
+  Fixture x(Format::kDocker);
+  const std::string torn = R"(rld\n","stream":"stdout","time":"2026-11-26T23:08:04.1Z"})" "\n";
+  feed(*x.framer, x.h, torn + docker("next\\n") + "not json at all\n");
+  REQUIRE(x.h.frames.size() == 3);
+  CHECK(x.h.frames[0].payload == torn.substr(0, torn.size() - 1));
+  CHECK(x.h.frames[1].payload == "next");
+  CHECK(x.count(MalformedFormat::kDocker, MalformedReason::kTorn) == 1);
+  CHECK(x.count(MalformedFormat::kDocker, MalformedReason::kBadEnvelope) == 1);
+}
+
 TEST_CASE("auto: CRI and docker lines mixed in one file (container_mix)", "[framing][fidelity]") {
   Fixture x(Format::kAuto);
   feed(*x.framer, x.h,
