@@ -45,14 +45,16 @@ class Pipeline::Output final : public SourceOutput {
         resolver_(p.opt_.pods, p.opt_.pods_synced, p.opt_.pod_wait) {
     if (p.opt_.workers > 1) {
       const size_t threads = p.opt_.workers - 1;
-      // One encoder per encoder thread, and one for the worker when it helps.
-      for (size_t i = 0; i <= threads; ++i) {
+      // One encoder per encoder thread; the worker, when it helps, uses its own.
+      for (size_t i = 0; i < threads; ++i) {
         encoders_.push_back(std::make_unique<enrich::RecordEncoder>(p.opt_.release));
       }
       publish_deadline();
       pool_ = std::make_unique<EncodePool>(
           threads, max_chunks(p.opt_.workers),
-          [this](size_t thread, Chunk& chunk) { encode_chunk(*encoders_[thread], chunk); },
+          [this](size_t thread, Chunk& chunk) {
+            encode_chunk(thread < encoders_.size() ? *encoders_[thread] : encoder_, chunk);
+          },
           [this](Chunk& chunk) { deliver_chunk(chunk); }, p.opt_.heartbeat);
       chunk_ = pool_->new_chunk();
     }
@@ -304,13 +306,13 @@ class Pipeline::Output final : public SourceOutput {
   Pipeline& p_;
   DeliveryTracker& tracker_;
   Batcher batcher_;
-  enrich::RecordEncoder encoder_;
+  enrich::RecordEncoder encoder_;  // the worker's: all encoding with 1 worker, its help with more
   MetadataResolver resolver_;
   std::unordered_map<uint32_t, std::unique_ptr<State>> states_;
   uint32_t last_id_ = UINT32_MAX;
   State* last_ = nullptr;
   // workers > 1 only.
-  std::vector<std::unique_ptr<enrich::RecordEncoder>> encoders_;  // per encoder thread, + the worker's
+  std::vector<std::unique_ptr<enrich::RecordEncoder>> encoders_;  // one per encoder thread
   ChunkPtr chunk_;                                                 // being filled by the worker
   std::atomic<Clock::rep> deadline_{0};                            // the batcher's, for the worker
   std::atomic<bool> tick_pending_{false};                          // a tick is queued, not yet delivered
