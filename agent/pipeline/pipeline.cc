@@ -338,8 +338,15 @@ Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::Ch
 }
 
 Pipeline::~Pipeline() {
-  // The tracker's ack thread is told to give up before the sink goes.
-  tracker_.reset();
+  // The tracker's ack thread is told to give up before the sink goes. Taken
+  // out under tracker_mu_: a signal thread may be in request_stop() on it
+  // (TSan saw the tracker destroyed under a running request_stop()).
+  std::unique_ptr<DeliveryTracker> tracker;
+  {
+    std::lock_guard lock(tracker_mu_);
+    tracker = std::move(tracker_);
+  }
+  tracker.reset();
 }
 
 void Pipeline::request_stop() {
