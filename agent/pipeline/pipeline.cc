@@ -8,6 +8,7 @@
 #include "agent/enrich/record_encoder.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/delivery_tracker.h"
+#include "agent/pipeline/encode_pool.h"
 #include "agent/pipeline/source_state.h"
 #include "agent/tail/stdin_source.h"
 
@@ -28,7 +29,12 @@ PayloadKind guess_kind(std::string_view p) {
 }  // namespace
 
 /// The pipeline's side of a running source: per-source state, processors,
-/// encoding and batching. Worker thread only.
+/// encoding and batching. Its SourceOutput calls come from the worker
+/// thread. With workers > 1 the encoding and everything after it (batcher,
+/// tap, DeliveryTracker::send) run in the EncodePool's delivery step
+/// instead, one chunk at a time in chunk order; the worker then touches
+/// neither the batcher nor the encoders (it reads the batch deadline
+/// through an atomic).
 class Pipeline::Output final : public SourceOutput {
  public:
   Output(Pipeline& p, DeliveryTracker& tracker)
@@ -36,7 +42,27 @@ class Pipeline::Output final : public SourceOutput {
         tracker_(tracker),
         batcher_(tracker, p.opt_.batch_max_bytes, p.opt_.batch_timeout, p.stats_),
         encoder_(p.opt_.release),
-        resolver_(p.opt_.pods, p.opt_.pods_synced, p.opt_.pod_wait) {}
+        resolver_(p.opt_.pods, p.opt_.pods_synced, p.opt_.pod_wait) {
+    if (p.opt_.workers > 1) {
+      const size_t threads = p.opt_.workers - 1;
+      // One encoder per encoder thread; the worker, when it helps, uses its own.
+      for (size_t i = 0; i < threads; ++i) {
+        encoders_.push_back(std::make_unique<enrich::RecordEncoder>(p.opt_.release));
+      }
+      publish_deadline();
+      pool_ = std::make_unique<EncodePool>(
+          threads, max_chunks(p.opt_.workers),
+          [this](size_t thread, Chunk& chunk) {
+            encode_chunk(thread < encoders_.size() ? *encoders_[thread] : encoder_, chunk);
+          },
+          [this](Chunk& chunk) { deliver_chunk(chunk); }, p.opt_.heartbeat);
+      chunk_ = pool_->new_chunk();
+    }
+  }
+
+  /// Chunks in flight at once: enough to keep every encoder thread busy while
+  /// the worker fills the next.
+  static size_t max_chunks(uint32_t workers) { return 2 * size_t{workers}; }
 
   void on_source_opened(uint32_t id, const std::string& path, bool recently_written) override {
     auto state = std::make_unique<State>(*this);
@@ -49,13 +75,14 @@ class Pipeline::Output final : public SourceOutput {
         state->chain->connect(state->encode);
       }
     }
+    if (pool_) state->frozen = freeze(*state);
     states_[id] = std::move(state);
     last_id_ = UINT32_MAX;
   }
 
   void on_record(uint32_t id, Record& record) override {
     State& s = state(id);
-    if (p_.opt_.pods != nullptr) resolver_.refresh(s);
+    if (p_.opt_.pods != nullptr && resolver_.refresh(s) && pool_) s.frozen = freeze(s);
     record.source = &s.info;
     if (!s.chain) {
       s.encode.emit(record);
@@ -68,13 +95,14 @@ class Pipeline::Output final : public SourceOutput {
   void on_position(const FilePosition& position) override {
     State& s = state(position.file_id);
     s.last_position = position;
-    batcher_.set_position(clamped(s, position));
+    put_position(clamped(s, position));
   }
 
   void on_source_closed(uint32_t id, const FilePosition& position) override {
     State& s = state(id);
     if (s.chain) s.chain->flush(FlushReason::kEndOfFile);
-    batcher_.set_position(position);
+    put_position(position);
+    // Chunks still being encoded keep the source's frozen context alive.
     states_.erase(id);
     last_id_ = UINT32_MAX;
   }
@@ -87,14 +115,35 @@ class Pipeline::Output final : public SourceOutput {
       if (!s->chain) continue;
       if (auto d = s->chain->deadline(); d && *d <= now) {
         s->chain->flush(FlushReason::kTimeout);
-        if (s->last_position) batcher_.set_position(clamped(*s, *s->last_position));
+        if (s->last_position) put_position(clamped(*s, *s->last_position));
       }
     }
-    batcher_.on_tick(now);
+    if (!pool_) {
+      batcher_.on_tick(now);
+      return;
+    }
+    // The batch's age is checked in the delivery step, after every record
+    // queued before it; what the worker holds goes now, so follow mode's
+    // latency stays bounded by the source's tick interval.
+    if (!tick_pending_.load(std::memory_order_acquire) && published_deadline() <= now) {
+      tick_pending_.store(true, std::memory_order_relaxed);
+      chunk_->add_tick();
+    }
+    if (!chunk_->empty()) submit_chunk();
   }
 
   Clock::time_point next_deadline() const override {
-    auto d = batcher_.deadline();
+    Clock::time_point d;
+    if (!pool_) {
+      d = batcher_.deadline();
+    } else if (tick_pending_.load(std::memory_order_acquire)) {
+      // The queued tick seals the batch that is due; a batch opened after it
+      // is due a whole timeout later. (Not "now": a tick held up behind a
+      // stalled sink must not make the source spin.)
+      d = Clock::now() + p_.opt_.batch_timeout;
+    } else {
+      d = published_deadline();
+    }
     for (const auto& [id, s] : states_) {
       if (!s->chain) continue;
       if (auto x = s->chain->deadline()) d = std::min(d, *x);
@@ -110,9 +159,15 @@ class Pipeline::Output final : public SourceOutput {
     for (auto& [id, s] : states_) {
       if (!s->chain) continue;
       s->chain->flush(FlushReason::kShutdown);
-      if (s->last_position) batcher_.set_position(clamped(*s, *s->last_position));
+      if (s->last_position) put_position(clamped(*s, *s->last_position));
     }
-    batcher_.seal();
+    if (!pool_) {
+      batcher_.seal();
+      return;
+    }
+    chunk_->add_seal();
+    submit_chunk();
+    pool_->drain();
   }
 
  private:
@@ -127,6 +182,7 @@ class Pipeline::Output final : public SourceOutput {
   struct State : SourceState {
     explicit State(Output& o) : encode(o, *this) {}
     Encode encode;
+    EncodeContextPtr frozen;  // workers > 1: what the encoder threads see of this source
   };
 
   State& state(uint32_t id) {
@@ -144,7 +200,31 @@ class Pipeline::Output final : public SourceOutput {
     return pos;
   }
 
+  /// The position a record makes committable (sources report a position
+  /// right after opening, so there is one).
+  std::optional<FilePosition> record_position(const State& s, const Record& record) const {
+    if (!s.last_position) return std::nullopt;
+    FilePosition pos = *s.last_position;
+    pos.offset = record.commit_offset;
+    pos.prune = false;
+    return clamped(s, pos);
+  }
+
+  void put_position(const FilePosition& position) {
+    if (pool_) {
+      chunk_->add_position(position);
+    } else {
+      batcher_.set_position(position);
+    }
+  }
+
   void encode(State& s, const Record& record) {
+    if (pool_) {
+      const auto pos = record_position(s, record);
+      chunk_->add_record(s.frozen, record, pos ? &*pos : nullptr);
+      if (chunk_->full()) submit_chunk();
+      return;
+    }
     Batch& batch = batcher_.current();
     const size_t before = batch.data().size();
     encoder_.encode(record, s.context, batch);
@@ -154,24 +234,89 @@ class Pipeline::Output final : public SourceOutput {
       if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
       p_.opt_.tap_offer(s.info, line);
     }
-    // Sources report a position right after opening, so there is always one.
-    if (s.last_position) {
-      FilePosition pos = *s.last_position;
-      pos.offset = record.commit_offset;
-      pos.prune = false;
-      batcher_.set_position(clamped(s, pos));
-    }
+    if (auto pos = record_position(s, record)) batcher_.set_position(*pos);
     batcher_.record_added(record.truncated);
+  }
+
+  // ---- workers > 1 ---------------------------------------------------------
+
+  static EncodeContextPtr freeze(const State& s) {
+    return std::make_shared<const EncodeContext>(EncodeContext{s.info, s.context});
+  }
+
+  void submit_chunk() {
+    pool_->submit(std::move(chunk_));
+    chunk_ = pool_->new_chunk();
+  }
+
+  /// Encoder thread (or the worker helping), any order.
+  static void encode_chunk(enrich::RecordEncoder& encoder, Chunk& chunk) {
+    for (const Chunk::Item& item : chunk.items()) {
+      if (item.kind != Chunk::Kind::kRecord) continue;
+      encoder.encode(chunk.record(item), chunk.context(item).context, chunk.piece);
+    }
+  }
+
+  /// Chunk order, one at a time: what encode() does after the encoder, for
+  /// a chunk's records, positions and events.
+  void deliver_chunk(Chunk& chunk) {
+    const Batch& piece = chunk.piece;
+    const bool tap = p_.opt_.tap_active && p_.opt_.tap_active();
+    size_t next = 0;
+    bool ticked = false;
+    for (const Chunk::Item& item : chunk.items()) {
+      switch (item.kind) {
+        case Chunk::Kind::kRecord: {
+          if (next >= piece.record_count()) break;  // the encoder ends one record per item
+          Batch& batch = batcher_.current();
+          RecordFields fields = piece.fields(next);
+          const K8sShape* shape = piece.k8s_shape(fields);
+          fields.k8s_shape = shape != nullptr ? batch.add_k8s_shape(*shape) : RecordFields::kNoShape;
+          const std::string_view line = piece.record(next++);
+          batch.data().append(line);
+          batch.end_record(fields);
+          if (tap) p_.opt_.tap_offer(chunk.context(item).info, line);
+          if (item.has_position) batcher_.set_position(item.position);
+          batcher_.record_added(item.truncated);
+          break;
+        }
+        case Chunk::Kind::kPosition:
+          batcher_.set_position(item.position);
+          break;
+        case Chunk::Kind::kTick:
+          batcher_.on_tick(Clock::now());
+          ticked = true;
+          break;
+        case Chunk::Kind::kSeal:
+          batcher_.seal();
+          break;
+      }
+    }
+    publish_deadline();
+    if (ticked) tick_pending_.store(false, std::memory_order_release);
+  }
+
+  void publish_deadline() {
+    deadline_.store(batcher_.deadline().time_since_epoch().count(), std::memory_order_release);
+  }
+  Clock::time_point published_deadline() const {
+    return Clock::time_point(Clock::duration(deadline_.load(std::memory_order_acquire)));
   }
 
   Pipeline& p_;
   DeliveryTracker& tracker_;
   Batcher batcher_;
-  enrich::RecordEncoder encoder_;
+  enrich::RecordEncoder encoder_;  // the worker's: all encoding with 1 worker, its help with more
   MetadataResolver resolver_;
   std::unordered_map<uint32_t, std::unique_ptr<State>> states_;
   uint32_t last_id_ = UINT32_MAX;
   State* last_ = nullptr;
+  // workers > 1 only.
+  std::vector<std::unique_ptr<enrich::RecordEncoder>> encoders_;  // one per encoder thread
+  ChunkPtr chunk_;                                                 // being filled by the worker
+  std::atomic<Clock::rep> deadline_{0};                            // the batcher's, for the worker
+  std::atomic<bool> tick_pending_{false};                          // a tick is queued, not yet delivered
+  std::unique_ptr<EncodePool> pool_;  // last: its threads stop before the members above go
 };
 
 Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::CheckpointStore> store)
@@ -193,8 +338,15 @@ Pipeline::Pipeline(Options options, SinkPtr sink, std::unique_ptr<checkpoint::Ch
 }
 
 Pipeline::~Pipeline() {
-  // The tracker's ack thread is told to give up before the sink goes.
-  tracker_.reset();
+  // The tracker's ack thread is told to give up before the sink goes. Taken
+  // out under tracker_mu_: a signal thread may be in request_stop() on it
+  // (TSan saw the tracker destroyed under a running request_stop()).
+  std::unique_ptr<DeliveryTracker> tracker;
+  {
+    std::lock_guard lock(tracker_mu_);
+    tracker = std::move(tracker_);
+  }
+  tracker.reset();
 }
 
 void Pipeline::request_stop() {
@@ -211,10 +363,12 @@ uint64_t Pipeline::total_bytes() const { return tail_->total_bytes(); }
 Result<void> Pipeline::run(Source& source, bool follow) {
   // LOGSHIP_MEMORY_LIMIT bounds all data the agent holds, so the worker's
   // fixed buffers (read chunk, longest line, two partial joins, the batch
-  // being built) and the sink's own buffers (Sink::reserved_memory) come
-  // out of it; batches in flight get the rest.
-  const size_t fixed = tail::kChunkBytes + opt_.max_record_bytes + tail::kLineSlack + 2 * opt_.max_record_bytes +
-                       opt_.batch_max_bytes + opt_.batch_max_bytes / 4 + sink_->reserved_memory();
+  // being built), the sink's own buffers (Sink::reserved_memory) and, with
+  // encoder threads, the chunks between the worker and the batcher come out
+  // of it; batches in flight get the rest.
+  size_t fixed = tail::kChunkBytes + opt_.max_record_bytes + tail::kLineSlack + 2 * opt_.max_record_bytes +
+                 opt_.batch_max_bytes + opt_.batch_max_bytes / 4 + sink_->reserved_memory();
+  if (opt_.workers > 1) fixed += EncodePool::reserve_bytes(Output::max_chunks(opt_.workers), opt_.max_record_bytes);
   TrackerOptions t;
   t.budget = opt_.memory_limit > 2 * fixed ? opt_.memory_limit - fixed : opt_.memory_limit / 2;
   t.batch_reserve = opt_.batch_max_bytes + opt_.batch_max_bytes / 4;
@@ -243,6 +397,7 @@ Result<void> Pipeline::run(Source& source, bool follow) {
     }
   }
 
+  log::info(kLog, "workers", {{"workers", static_cast<uint64_t>(std::max<uint32_t>(opt_.workers, 1))}});
   running_.store(&source);
   if (stop_.load()) source.wake();
   Result<void> read;

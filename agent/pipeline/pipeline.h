@@ -4,6 +4,9 @@
 //   worker thread:  Source::run (tail or stdin: discover, read, frame)
 //                   -> processor chain per source -> RecordEncoder
 //                   -> Batcher -> DeliveryTracker::send   (pauses at memory limit)
+//   with LOGSHIP_WORKERS=N > 1 the worker stops after the processors: it
+//   copies records into chunks; N-1 encoder threads encode them and hand
+//   them to the Batcher in chunk order (encode_pool.h)
 //   sink thread(s): write/produce -> DeliveryListener::on_report
 //                   (memory released there, at once)
 //   ack thread:     ordered commit of acknowledged positions -> Source::commit
@@ -51,6 +54,9 @@ struct Options {
   size_t memory_limit = 64 << 20;
   size_t batch_max_bytes = 1 << 20;
   std::chrono::milliseconds batch_timeout{250};
+  /// Threads that encode (LOGSHIP_WORKERS, resolved): 1 encodes on the
+  /// worker thread itself; N > 1 adds N-1 encoder threads (encode_pool.h).
+  uint32_t workers = 1;
   /// Delivery attempts per batch before giving up (0: never give up, as in
   /// follow mode, where the files are the buffer and waiting is safe).
   uint32_t max_attempts = 6;

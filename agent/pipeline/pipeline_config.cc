@@ -1,5 +1,9 @@
 #include "agent/pipeline/pipeline_config.h"
 
+#include <charconv>
+#include <optional>
+#include <string>
+
 #include "agent/config/config.h"
 
 namespace logship::pipeline {
@@ -10,6 +14,38 @@ using config::Kind;
 using config::KeySpec;
 
 constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
+
+constexpr uint64_t kMaxWorkers = 64;
+
+/// LOGSHIP_WORKERS: "auto" (0) or 1..kMaxWorkers; nullopt when neither.
+std::optional<uint32_t> parse_workers(std::string_view text) {
+  if (text.size() == 4 && (text[0] | 0x20) == 'a' && (text[1] | 0x20) == 'u' && (text[2] | 0x20) == 't' &&
+      (text[3] | 0x20) == 'o') {
+    return 0;
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > kMaxWorkers) return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
+std::string check_workers(std::string_view text) {
+  if (parse_workers(text)) return {};
+  std::string why = "\"";
+  why.append(text);
+  why.append("\" is neither auto nor a worker count from 1 to ");
+  why.append(std::to_string(kMaxWorkers));
+  return why;
+}
+
+void store_workers(PipelineSettings& s, config::Value&& v) {
+  const auto* text = std::get_if<std::string>(&v);
+  s.workers = text ? parse_workers(*text).value_or(0) : 0;
+}
+
+config::Value fetch_workers(const PipelineSettings& s) {
+  return s.workers == 0 ? std::string("auto") : std::to_string(s.workers);
+}
 
 constexpr KeySpec kKeys[] = {
     {
@@ -91,6 +127,16 @@ constexpr KeySpec kKeys[] = {
         .help = "On SIGTERM/SIGINT: milliseconds to deliver what is in flight before exiting.",
         .order = 630,
         .bind = bind<&PipelineSettings::shutdown_timeout>(),
+    },
+    {
+        .env = "LOGSHIP_WORKERS",
+        .kind = Kind::kString,
+        .default_text = "auto",
+        .help = "Threads that parse and encode: auto (the CPUs the process may use, from its affinity and "
+                "cgroup CPU quota) or 1..64.",
+        .order = 535,
+        .check = check_workers,
+        .bind = config::bind_custom<PipelineSettings, store_workers, fetch_workers>(),
     },
 };
 

@@ -5,6 +5,7 @@
 // K8sSettings) into pipeline::Options.
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -31,11 +32,13 @@ struct PipelineSettings {
   bool oneshot = false;
   LogLevel log_level{};
   std::chrono::milliseconds shutdown_timeout{};
+  uint32_t workers = 0;  ///< LOGSHIP_WORKERS; 0: auto (cpu_count.h resolve_workers)
 };
 
 /// LOGSHIP_STATE_DIR, LOGSHIP_RELEASE, LOGSHIP_MEMORY_LIMIT,
 /// LOGSHIP_BATCH_MAX_BYTES, LOGSHIP_BATCH_TIMEOUT_MS, LOGSHIP_LISTEN,
-/// LOGSHIP_ONESHOT, LOGSHIP_LOG_LEVEL, LOGSHIP_SHUTDOWN_TIMEOUT_MS.
+/// LOGSHIP_ONESHOT, LOGSHIP_LOG_LEVEL, LOGSHIP_SHUTDOWN_TIMEOUT_MS,
+/// LOGSHIP_WORKERS.
 [[nodiscard]] std::span<const config::KeySpec> pipeline_keys();
 
 /// The memory budget must hold two batches and two records of the tail's

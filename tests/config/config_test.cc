@@ -492,6 +492,7 @@ TEST_CASE("render_effective", "[config]") {
           "LOGSHIP_MEMORY_LIMIT=67108864\n"
           "LOGSHIP_BATCH_MAX_BYTES=1048576\n"
           "LOGSHIP_BATCH_TIMEOUT_MS=250\n"
+          "LOGSHIP_WORKERS=auto\n"
           "LOGSHIP_LISTEN=0.0.0.0:2020\n"
           "LOGSHIP_TAP=false\n"
           "LOGSHIP_TAP_LISTEN=127.0.0.1:2021\n"

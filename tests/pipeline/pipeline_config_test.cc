@@ -49,3 +49,20 @@ TEST_CASE("pipeline config: keys, defaults and the memory check", "[pipeline][co
                                                    "the minimum of 6291456 bytes (6MiB)"));
   }
 }
+
+TEST_CASE("pipeline config: LOGSHIP_WORKERS is auto or 1..64", "[pipeline][config]") {
+  CHECK(load({}).pipeline.workers == 0u);  // auto
+  CHECK(load({"--workers=auto"}).pipeline.workers == 0u);
+  CHECK(load({"--workers=AUTO"}).pipeline.workers == 0u);
+  CHECK(load({"--workers=1"}).pipeline.workers == 1u);
+  CHECK(load({"--workers=64"}).pipeline.workers == 64u);
+  for (const char* bad : {"0", "65", "-1", "two", "2x", " "}) {
+    INFO(bad);
+    try {
+      (void)load({std::string("--workers=") + bad});
+      FAIL("accepted");
+    } catch (const ConfigError& e) {
+      CHECK_THAT(e.what(), Catch::Matchers::Contains("LOGSHIP_WORKERS"));
+    }
+  }
+}

@@ -27,8 +27,13 @@ std::string cri_lines(int n, int width = 40) {
   return out;
 }
 
+/// LOGSHIP_WORKERS for the test case running (set from GENERATE: every
+/// case runs with encoding on the worker thread and on a pool).
+uint32_t g_workers = 1;
+
 pipeline::Options options(const std::string& glob) {
   pipeline::Options o;
+  o.workers = g_workers;
   o.input_paths = {glob};
   o.batch_max_bytes = 4096;
   o.memory_limit = 64 << 10;
@@ -54,6 +59,7 @@ Result<void> run(const pipeline::Options& o, FakeSink::Shared& shared, const std
 }  // namespace
 
 TEST_CASE("pipeline: every record delivered in order; a rerun ships nothing", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(500));
   write_file(dir.path + "/b.log", cri_lines(300));
@@ -78,6 +84,7 @@ TEST_CASE("pipeline: every record delivered in order; a rerun ships nothing", "[
 }
 
 TEST_CASE("pipeline: retryable failures are retried until delivered", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(100));
   FakeSink::Shared shared;
@@ -89,6 +96,7 @@ TEST_CASE("pipeline: retryable failures are retried until delivered", "[pipeline
 }
 
 TEST_CASE("pipeline: a fatal failure fails the run and commits nothing after it", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(100));
   FakeSink::Shared shared;
@@ -105,6 +113,7 @@ TEST_CASE("pipeline: a fatal failure fails the run and commits nothing after it"
 }
 
 TEST_CASE("pipeline: retries give up after max attempts in oneshot", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(10));
   FakeSink::Shared shared;
@@ -116,6 +125,7 @@ TEST_CASE("pipeline: retries give up after max attempts in oneshot", "[pipeline]
 }
 
 TEST_CASE("pipeline: in-flight bytes stay under the memory limit with a slow sink", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(5000, 100));
   FakeSink::Shared shared;
@@ -130,6 +140,7 @@ TEST_CASE("pipeline: in-flight bytes stay under the memory limit with a slow sin
 }
 
 TEST_CASE("pipeline: unreadable input fails the run but ships the rest", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(3));
   write_file(dir.path + "/b.log", cri_lines(3));
@@ -172,6 +183,7 @@ pipeline::Options follow_options(const std::string& glob) {
 }  // namespace
 
 TEST_CASE("pipeline: follow mode ships appends and rotations, drains on stop", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   const std::string log = dir.path + "/a.log";
   write_file(log, cri_lines(10));
@@ -199,6 +211,7 @@ TEST_CASE("pipeline: follow mode ships appends and rotations, drains on stop", "
 }
 
 TEST_CASE("pipeline: follow mode stop with a stalled sink fails at the deadline", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 3u);
   TempDir dir;
   write_file(dir.path + "/a.log", cri_lines(50));
   FakeSink::Shared shared;
@@ -215,4 +228,34 @@ TEST_CASE("pipeline: follow mode stop with a stalled sink fails at the deadline"
   runner.join();
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message.find("shutdown timeout") != std::string::npos);
+}
+
+TEST_CASE("pipeline: many files, every record once and in per-file order, a rerun ships nothing", "[pipeline]") {
+  g_workers = GENERATE(1u, 2u, 4u);
+  TempDir dir;
+  const int files = 7;
+  for (int f = 0; f < files; ++f) {
+    write_file(dir.path + "/f" + std::to_string(f) + ".log", cri_lines(1500 + 300 * f, 10 + 20 * f));
+  }
+  FakeSink::Shared shared;
+  auto o = options(dir.path + "/*.log");
+  o.batch_max_bytes = 64 << 10;
+  o.memory_limit = 8 << 20;
+  REQUIRE(run(o, shared, dir.path + "/state"));
+  size_t expected = 0;
+  for (int f = 0; f < files; ++f) expected += 1500 + 300 * f;
+  REQUIRE(shared.records.size() == expected);
+  // Files are read one after another in oneshot: each file's records are a
+  // run with "i" counting up from 0.
+  size_t at = 0;
+  for (int f = 0; f < files; ++f) {
+    for (int i = 0; i < 1500 + 300 * f; ++i, ++at) {
+      if (shared.records[at].find("{\"i\":" + std::to_string(i) + ",") == std::string::npos) {
+        FAIL("record " << at << " is not i=" << i << " of file " << f << ": " << shared.records[at]);
+      }
+    }
+  }
+  FakeSink::Shared again;
+  REQUIRE(run(o, again, dir.path + "/state"));
+  CHECK(again.records.empty());
 }
