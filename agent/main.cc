@@ -30,7 +30,7 @@
 #include "agent/admin/tap_client.h"
 #include "agent/admin/tap_server.h"
 #include "agent/agent_wiring.h"
-#include "agent/pipeline/cpu_count.h"
+#include "agent/core/cpu_count.h"
 #include "agent/pipeline/pipeline.h"
 #include "agent/settings.h"
 
@@ -208,7 +208,7 @@ int run(const logship::AgentSettings& settings, bool reset_checkpoints) {
   opt.memory_limit = cfg.memory_limit;
   opt.batch_max_bytes = cfg.batch_max_bytes;
   opt.batch_timeout = cfg.batch_timeout;
-  opt.workers = pipeline::resolve_workers(cfg.workers);
+  opt.workers = resolve_workers(cfg.workers);
   opt.rescan_interval = tail.rescan_interval;
   opt.read_from_tail = tail.read_from == tail::ReadFrom::kTail;
   opt.max_open_files = tail.max_open_files;

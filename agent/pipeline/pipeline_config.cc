@@ -1,5 +1,7 @@
 #include "agent/pipeline/pipeline_config.h"
 
+#include "agent/core/cpu_count.h"
+
 #include <charconv>
 #include <optional>
 #include <string>
@@ -15,7 +17,6 @@ using config::KeySpec;
 
 constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
 
-constexpr uint64_t kMaxWorkers = 64;
 
 /// LOGSHIP_WORKERS: "auto" (0) or 1..kMaxWorkers; nullopt when neither.
 std::optional<uint32_t> parse_workers(std::string_view text) {

@@ -5,7 +5,6 @@
 
 #include <openssl/ssl.h>
 #include <pthread.h>
-#include <sched.h>
 
 #include <algorithm>
 
@@ -13,6 +12,7 @@
 
 #include "agent/core/log.h"
 #include "agent/net/tls_verify.h"
+#include "agent/core/cpu_count.h"
 #include "sinks/http/http_sink_impl.h"
 
 namespace logship::sinks::http {
@@ -21,16 +21,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace ssl = boost::asio::ssl;
-
-// CPUs this process may run on (its affinity mask). TODO: use the
-// pipeline's count (affinity and cgroup quota, LOGSHIP_WORKERS) once it
-// exists, so there is one copy.
-unsigned available_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-  return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
-}
 
 }  // namespace
 
@@ -77,7 +67,7 @@ Result<void> HttpSink::Impl::start(DeliveryListener& listener) {
   listener_ = &listener;
   workers_.emplace(opt_.format, opt_.index_template, opt_.codec,
                    opt_.encode_threads != 0 ? opt_.encode_threads
-                                            : detail::BodyWorkers::default_threads(available_cpus()));
+                                            : detail::BodyWorkers::default_threads(detect_usable_cpus()));
   work_.emplace(ioc_.get_executor());
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "http-io");

@@ -1,4 +1,4 @@
-#include "agent/pipeline/cpu_count.h"
+#include "agent/core/cpu_count.h"
 
 #include <sched.h>
 
@@ -7,10 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace logship::pipeline {
+namespace logship {
 namespace {
 
-constexpr uint32_t kMaxWorkers = 64;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
@@ -144,4 +143,4 @@ uint32_t resolve_workers(uint32_t configured) {
   return std::min(detect_usable_cpus(), kMaxWorkers);
 }
 
-}  // namespace logship::pipeline
+}  // namespace logship

@@ -2,7 +2,8 @@
 // How many CPUs the process may use, for LOGSHIP_WORKERS=auto: the CPUs of
 // its affinity mask, capped by its cgroup v2 CPU quota (cpu.max), at least 1.
 // A container limited to one core then runs one worker instead of several
-// threads thrashing on one core's quota.
+// threads thrashing on one core's quota. In core because the pipeline's
+// workers and the HTTP sink's encoding threads size themselves by it.
 //
 // The parsing is pure (text in, numbers out) so tests feed it file contents.
 
@@ -11,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace logship::pipeline {
+namespace logship {
 
 /// The CPU cap in a cgroup v2 `cpu.max` file ("$MAX $PERIOD"):
 /// ceil(quota / period), at least 1; nullopt for "max" (no cap) or text that
@@ -39,7 +40,10 @@ namespace logship::pipeline {
 /// controller's root as a container sees it).
 [[nodiscard]] uint32_t detect_usable_cpus();
 
+/// The most workers (LOGSHIP_WORKERS) or encoding threads anything starts.
+inline constexpr uint32_t kMaxWorkers = 64;
+
 /// LOGSHIP_WORKERS as configured (0: auto) -> the worker count to run.
 [[nodiscard]] uint32_t resolve_workers(uint32_t configured);
 
-}  // namespace logship::pipeline
+}  // namespace logship

@@ -1,11 +1,11 @@
 // The CPU count behind LOGSHIP_WORKERS=auto: cgroup v2 cpu.max and
 // /proc/self/cgroup parsing, and the min with the affinity mask.
 
-#include "agent/pipeline/cpu_count.h"
+#include "agent/core/cpu_count.h"
 
 #include <catch2/catch.hpp>
 
-using namespace logship::pipeline;
+using namespace logship;
 
 TEST_CASE("cpu count: cpu.max quota in CPUs", "[pipeline][cpu]") {
   CHECK_FALSE(parse_cpu_max("max 100000\n"));  // no cap
