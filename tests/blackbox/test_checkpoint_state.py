@@ -102,6 +102,18 @@ def test_follow_pauses_reading_while_checkpoints_cannot_be_written(tmp_path):
         with open(logs / "a.log", "ab") as f:
             f.write(cri_line('{"n":0}'))
         agent.wait_records(1)
+        # The first record's checkpoint must be written before the blocker
+        # goes in: otherwise its failing commit is the one that pauses, and
+        # the second record may or may not be out by then.
+        cp_path = tmp_path / "state" / "checkpoints.json"
+
+        def committed():
+            try:
+                files = json.loads(cp_path.read_text())["files"]
+            except (OSError, ValueError, KeyError):
+                return False
+            return bool(files) and files[0]["offset"] == (logs / "a.log").stat().st_size
+        wait_for(committed, timeout=10, what="the first checkpoint")
 
         def block():
             try:

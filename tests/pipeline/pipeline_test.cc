@@ -175,7 +175,10 @@ pipeline::Options follow_options(const std::string& glob) {
   o.max_attempts = 0;
   o.batch_timeout = std::chrono::milliseconds(10);
   o.rescan_interval = std::chrono::milliseconds(20);
-  o.rotate_wait = std::chrono::milliseconds(20);
+  // Long enough that the test's own append to the renamed file (below)
+  // lands before the wait ends even on a loaded machine: lines written
+  // after rotate_wait are not read, by design (as Fluent Bit's rotate_wait).
+  o.rotate_wait = std::chrono::milliseconds(500);
   o.shutdown_timeout = std::chrono::milliseconds(2000);
   return o;
 }
