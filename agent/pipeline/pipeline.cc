@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "agent/core/log.h"
+#include "agent/core/process_memory.h"
 #include "agent/enrich/record_encoder.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/delivery_tracker.h"
@@ -369,6 +370,10 @@ Result<void> Pipeline::run(Source& source, bool follow) {
   size_t fixed = tail::kChunkBytes + opt_.max_record_bytes + tail::kLineSlack + 2 * opt_.max_record_bytes +
                  opt_.batch_max_bytes + opt_.batch_max_bytes / 4 + sink_->reserved_memory();
   if (opt_.workers > 1) fixed += EncodePool::reserve_bytes(Output::max_chunks(opt_.workers), opt_.max_record_bytes);
+  // And what the process already holds before the first batch (binary and
+  // libraries, allocator, caches built at start: 5-8 MiB), so that the limit
+  // bounds the process's peak RSS, not only its data.
+  fixed += resident_bytes().value_or(0);
   TrackerOptions t;
   t.budget = opt_.memory_limit > 2 * fixed ? opt_.memory_limit - fixed : opt_.memory_limit / 2;
   t.batch_reserve = opt_.batch_max_bytes + opt_.batch_max_bytes / 4;

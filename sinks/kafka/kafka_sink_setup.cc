@@ -6,6 +6,8 @@
 #include <sys/eventfd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "agent/core/log.h"
 #include "sinks/kafka/kafka_sink_impl.h"
@@ -137,8 +139,24 @@ Result<rd_kafka_conf_t*> KafkaSink::Impl::build_conf() {
       return std::unexpected(r.error());
     }
   }
+  bool user_linger = false;
+  long user_timeout_ms = 0;
   for (const Property& p : opt_.properties) {
     if (auto r = set(p.name, p.value, &p); !r) {
+      rd_kafka_conf_destroy(conf);
+      return std::unexpected(r.error());
+    }
+    if (p.name == "linger.ms" || p.name == "queue.buffering.max.ms") user_linger = true;
+    if (p.name == "message.timeout.ms" || p.name == "delivery.timeout.ms") {
+      user_timeout_ms = std::strtol(p.value.c_str(), nullptr, 10);
+    }
+  }
+  if (!user_linger && user_timeout_ms > 0 && user_timeout_ms <= kLingerMs) {
+    // librdkafka requires linger.ms < message.timeout.ms. Our linger is a
+    // throughput default, not the user's choice: a short timeout they set
+    // wins and the linger shrinks under it rather than failing at start.
+    const long linger = user_timeout_ms / 2;
+    if (auto r = set("linger.ms", std::to_string(linger), nullptr); !r) {
       rd_kafka_conf_destroy(conf);
       return std::unexpected(r.error());
     }

@@ -372,3 +372,19 @@ TEST_CASE("kafka sink: librdkafka names that keep underscores", "[sinks][kafka]"
   auto sink = KafkaSink::create(std::move(o));
   CHECK(sink);
 }
+
+TEST_CASE("kafka sink: a short message timeout shrinks the default linger, not an explicit one", "[sinks][kafka]") {
+  MockCluster mock;
+  // The default linger (500 ms) is ours; librdkafka wants linger < timeout.
+  auto o = options_for(mock.bootstraps());
+  o.properties.push_back({"message.timeout.ms", "300", "LOGSHIP_KAFKA_OPT_MESSAGE_TIMEOUT_MS", false});
+  auto sink = KafkaSink::create(std::move(o));
+  CHECK(sink);
+  // Both set by the user and inconsistent: their mistake, named at start.
+  auto both = options_for(mock.bootstraps());
+  both.properties.push_back({"message.timeout.ms", "300", "LOGSHIP_KAFKA_OPT_MESSAGE_TIMEOUT_MS", false});
+  both.properties.push_back({"linger.ms", "400", "LOGSHIP_KAFKA_OPT_LINGER_MS", false});
+  auto rejected = KafkaSink::create(std::move(both));
+  REQUIRE_FALSE(rejected);
+  CHECK_THAT(rejected.error().message, Contains("linger.ms"));
+}
