@@ -20,7 +20,6 @@
 #include <vector>
 
 #include "agent/config/key_spec.h"
-#include "agent/config/legacy_sink_types.h"  // TRANSITIONAL, see that file
 
 namespace logship::config {
 

@@ -18,7 +18,7 @@
 
 #include "agent/core/batch.h"
 #include "agent/core/record_fields.h"
-#include "agent/config/config.h"
+#include "sinks/http/http_format.h"
 
 namespace logship::sinks::http {
 
@@ -34,7 +34,7 @@ using BodyEncoderPtr = std::unique_ptr<BodyEncoder>;
 
 /// The encoder for `format`. `index_template`: LOGSHIP_HTTP_INDEX
 /// (elasticsearch only).
-[[nodiscard]] BodyEncoderPtr make_body_encoder(config::HttpFormat format, std::string index_template);
+[[nodiscard]] BodyEncoderPtr make_body_encoder(HttpFormat format, std::string index_template);
 
 // The formats' constructors (one per file).
 [[nodiscard]] BodyEncoderPtr make_ndjson_encoder();

@@ -23,14 +23,12 @@
 #include <utility>
 #include <vector>
 
-#include "agent/config/config.h"
 #include "agent/core/batch.h"
 #include "agent/core/result.h"
 #include "sinks/http/body_encoder.h"
 
 namespace logship::sinks::http {
 
-using config::HttpFormat;
 
 /// The records of one batch that one request carries: a contiguous range, or
 /// an explicit list (the items of an Elasticsearch bulk request to retry).

@@ -54,7 +54,7 @@ constexpr config::KeySpec kKeys[] = {
         .env = "LOGSHIP_HTTP_FORMAT",
         .kind = config::Kind::kEnum,
         .default_text = "ndjson",
-        .choices = config::kHttpFormatNames,
+        .choices = kHttpFormatNames,
         .help = "HTTP request body: ndjson (records as they are), loki (push API), elasticsearch "
                 "(_bulk), splunk_hec (HEC events) or otlp (OTLP/HTTP JSON logs).",
         .order = 310,

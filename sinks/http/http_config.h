@@ -19,13 +19,10 @@
 #include "agent/core/result.h"
 #include "agent/core/sink.h"
 #include "sinks/codec/compressor.h"
+#include "sinks/http/http_format.h"
 #include "sinks/http/http_url.h"
 
 namespace logship::sinks::http {
-
-// TRANSITIONAL (agent/config/legacy_sink_types.h): the format enum still
-// lives in the engine's namespace; this name is its home-to-be.
-using config::HttpFormat;
 
 /// LOGSHIP_COMPRESSION when unset: gzip is what every aggregator accepts as
 /// Content-Encoding.

@@ -1,8 +1,8 @@
 #pragma once
 // One keep-alive HTTP/1.1 connection of the HTTP sink (plain or TLS), and
 // what one request/response exchange on it yields. Internal to the sink:
-// only http_sink.cc includes this header (Boost and OpenSSL stay out of
-// http_sink.h).
+// only its implementation files include it, through http_sink_impl.h
+// (Boost and OpenSSL stay out of http_sink.h).
 
 #include <openssl/ssl.h>
 

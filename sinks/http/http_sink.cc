@@ -75,7 +75,7 @@ Result<void> HttpSink::Impl::start(DeliveryListener& listener) {
   });
   log::info(kLog, "http sink started",
             {{"url", opt_.url.origin() + opt_.url.target},
-             {"format", config::to_string(opt_.format)},
+             {"format", to_string(opt_.format)},
              {"compression", opt_.codec == codec::Codec::kNone ? std::string_view("none")
                                                                : codec::content_encoding(opt_.codec)},
              {"concurrency", opt_.concurrency == 0 ? std::string("adaptive") : std::to_string(opt_.concurrency)},

@@ -145,7 +145,7 @@ void HttpSink::Impl::send_ready(RequestPtr req) {
   // Only Elasticsearch's 2xx answer is read (per-item errors); it is no
   // larger than the request it describes.
   const size_t success_cap =
-      opt_.format == config::HttpFormat::kElasticsearch ? std::max(kMinBulkBody, raw->raw_size) : 0;
+      opt_.format == HttpFormat::kElasticsearch ? std::max(kMinBulkBody, raw->raw_size) : 0;
   conn->exchange(std::move(raw->body), format_info(opt_.format).content_type, success_cap,
                  [this, it, conn](Reply&& reply) { on_reply(it, conn, std::move(reply)); });
 }
@@ -185,7 +185,7 @@ void HttpSink::Impl::on_reply(std::list<RequestPtr>::iterator it, const std::sha
   switch (classify(status)) {
     case Outcome::kDelivered:
       mark_healthy();
-      if (opt_.format == config::HttpFormat::kElasticsearch) return on_bulk_reply(std::move(req), reply);
+      if (opt_.format == HttpFormat::kElasticsearch) return on_bulk_reply(std::move(req), reply);
       return finish(std::move(req));
     case Outcome::kSplit:
       mark_healthy();

@@ -44,7 +44,7 @@ constexpr config::KeySpec kKeys[] = {
         .env = "LOGSHIP_KAFKA_KEY",
         .kind = config::Kind::kEnum,
         .default_text = "none",
-        .choices = config::kKafkaKeyNames,
+        .choices = kKafkaKeyNames,
         .help = "Kafka message key: none (sticky partitioner), trace_id, pod (namespace/pod) or "
                 "container (namespace/pod/container, keeps a container's lines in order).",
         .order = 230,
@@ -241,20 +241,19 @@ bool is_secret_kafka_option(std::string_view suffix) {
                      [&](std::string_view m) { return name.find(m) != std::string::npos; });
 }
 
-}  // namespace logship::sinks::kafka
+namespace {
 
-// TRANSITIONAL: declared in agent/config/legacy_sink_types.h (see there).
-namespace logship::config {
+// Kafka's own rule (org.apache.kafka.common.internals.Topic): [a-zA-Z0-9._-].
+bool topic_char(char c) {
+  return is_digit(c) || (ascii_lower(c) >= 'a' && ascii_lower(c) <= 'z') || c == '.' || c == '_' || c == '-';
+}
 
-using sinks::kafka::is_digit;
+}  // namespace
 
 bool valid_topic_name(std::string_view topic) {
-  // Kafka's own rule (org.apache.kafka.common.internals.Topic): 1..249 of
-  // [a-zA-Z0-9._-], and not "." or "..".
+  // 1..249 topic characters, and not "." or "..".
   if (topic.empty() || topic.size() > 249 || topic == "." || topic == "..") return false;
-  return std::all_of(topic.begin(), topic.end(), [](char c) {
-    return is_digit(c) || (sinks::kafka::ascii_lower(c) >= 'a' && sinks::kafka::ascii_lower(c) <= 'z') || c == '.' || c == '_' || c == '-';
-  });
+  return std::all_of(topic.begin(), topic.end(), topic_char);
 }
 
 std::expected<std::vector<TopicPart>, std::string> parse_topic_template(std::string_view topic,
@@ -289,7 +288,7 @@ std::expected<std::vector<TopicPart>, std::string> parse_topic_template(std::str
     const size_t next = std::min(topic.find('{', pos), topic.size());
     const std::string_view text = topic.substr(pos, next - pos);
     for (char c : text) {
-      if (!(is_digit(c) || (sinks::kafka::ascii_lower(c) >= 'a' && sinks::kafka::ascii_lower(c) <= 'z') || c == '.' || c == '_' || c == '-')) {
+      if (!topic_char(c)) {
         return std::unexpected("has the character '" + std::string(1, c) +
                                "', which Kafka does not allow in topic names (A-Z a-z 0-9 . _ -)");
       }
@@ -305,4 +304,4 @@ std::expected<std::vector<TopicPart>, std::string> parse_topic_template(std::str
   return parts;
 }
 
-}  // namespace logship::config
+}  // namespace logship::sinks::kafka

@@ -21,15 +21,9 @@
 #include "agent/config/sink_context.h"
 #include "agent/core/result.h"
 #include "agent/core/sink.h"
+#include "sinks/kafka/kafka_types.h"
 
 namespace logship::sinks::kafka {
-
-// TRANSITIONAL (agent/config/legacy_sink_types.h): the vocabulary types
-// still live in the engine's namespace; these names are their home-to-be.
-using config::KafkaKey;
-using config::TopicPart;
-using config::parse_topic_template;
-using config::valid_topic_name;
 
 /// LOGSHIP_COMPRESSION when unset (librdkafka's codec names are the key's).
 inline constexpr std::string_view kDefaultCompression = "zstd";

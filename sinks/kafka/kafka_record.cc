@@ -44,8 +44,7 @@ RecordHead record_head(const Batch& batch, size_t index) {
   return head;
 }
 
-std::optional<std::string_view> message_key(config::KafkaKey mode, const RecordHead& head, std::string& scratch) {
-  using config::KafkaKey;
+std::optional<std::string_view> message_key(KafkaKey mode, const RecordHead& head, std::string& scratch) {
   std::string piece;
   const auto add = [&](const JsonText& t) {
     if (t.escaped()) {
@@ -81,12 +80,12 @@ std::optional<std::string_view> message_key(config::KafkaKey mode, const RecordH
   return std::nullopt;
 }
 
-TopicRouter::TopicRouter(std::vector<config::TopicPart> parts, std::optional<std::string> fallback)
+TopicRouter::TopicRouter(std::vector<TopicPart> parts, std::optional<std::string> fallback)
     : parts_(std::move(parts)), fallback_(std::move(fallback)) {
   std::string fixed;
   bool templated = false;
   for (const auto& p : parts_) {
-    if (p.kind == config::TopicPart::Kind::kText) fixed += p.text;
+    if (p.kind == TopicPart::Kind::kText) fixed += p.text;
     else templated = true;
   }
   if (!templated) fixed_ = std::move(fixed);
@@ -98,10 +97,10 @@ std::string_view TopicRouter::route(const RecordHead& head) {
   for (const auto& p : parts_) {
     const JsonText* field = nullptr;
     switch (p.kind) {
-      case config::TopicPart::Kind::kText: topic_ += p.text; continue;
-      case config::TopicPart::Kind::kNamespace: field = &head.namespace_name; break;
-      case config::TopicPart::Kind::kPod: field = &head.pod; break;
-      case config::TopicPart::Kind::kContainer: field = &head.container; break;
+      case TopicPart::Kind::kText: topic_ += p.text; continue;
+      case TopicPart::Kind::kNamespace: field = &head.namespace_name; break;
+      case TopicPart::Kind::kPod: field = &head.pod; break;
+      case TopicPart::Kind::kContainer: field = &head.container; break;
     }
     if (!field->present || field->raw.empty()) return fallback_ ? std::string_view(*fallback_) : std::string_view{};
     topic_ += field->decode(scratch_);

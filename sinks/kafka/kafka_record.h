@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config.h"
 #include "agent/core/batch.h"
 #include "agent/core/json_text.h"
+#include "sinks/kafka/kafka_types.h"
 
 namespace logship::sinks::kafka {
 
@@ -59,7 +59,7 @@ using logship::decode_json_string;
 /// "<namespace>/<pod>"; container -> "<namespace>/<pod>/<container>" (pod
 /// names are only unique within a namespace). Missing metadata -> nullopt.
 /// The view points into the record or into `scratch`.
-[[nodiscard]] std::optional<std::string_view> message_key(config::KafkaKey mode, const RecordHead& head,
+[[nodiscard]] std::optional<std::string_view> message_key(KafkaKey mode, const RecordHead& head,
                                                           std::string& scratch);
 
 /// Picks each record's topic from LOGSHIP_KAFKA_TOPIC: a fixed name, or a
@@ -68,7 +68,7 @@ using logship::decode_json_string;
 /// valid Kafka topic name, goes to the fallback topic.
 class TopicRouter {
  public:
-  TopicRouter(std::vector<config::TopicPart> parts, std::optional<std::string> fallback);
+  TopicRouter(std::vector<TopicPart> parts, std::optional<std::string> fallback);
 
   /// The topic for a record. The view stays valid until the next call.
   [[nodiscard]] std::string_view route(const RecordHead& head);
@@ -78,7 +78,7 @@ class TopicRouter {
   [[nodiscard]] const std::optional<std::string>& fallback() const { return fallback_; }
 
  private:
-  std::vector<config::TopicPart> parts_;
+  std::vector<TopicPart> parts_;
   std::optional<std::string> fixed_;
   std::optional<std::string> fallback_;
   std::string topic_;    // the last filled-in name

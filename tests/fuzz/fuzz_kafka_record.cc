@@ -48,15 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   logship::fuzz::build_batch(data, size, fb);
   const logship::Batch& batch = fb.batch;
 
-  auto parts = logship::config::parse_topic_template(fb.header_text, /*allow_placeholders=*/true);
+  auto parts = kafka::parse_topic_template(fb.header_text, /*allow_placeholders=*/true);
   if (!parts || fb.header_text.empty()) {
-    parts = logship::config::parse_topic_template("logs-{namespace}-{container}", true);
+    parts = kafka::parse_topic_template("logs-{namespace}-{container}", true);
   }
   LOGSHIP_FUZZ_CHECK(parts.has_value(), "default topic template refused");
   const std::optional<std::string> fallback =
       (fb.header_flags & 1) ? std::optional<std::string>("logs-fallback") : std::nullopt;
   kafka::TopicRouter router(*parts, fallback);
-  if (router.fixed()) LOGSHIP_FUZZ_CHECK(logship::config::valid_topic_name(*router.fixed()), fb.header_text);
+  if (router.fixed()) LOGSHIP_FUZZ_CHECK(kafka::valid_topic_name(*router.fixed()), fb.header_text);
 
   std::string scratch, header_scratch;
   for (size_t i = 0; i < batch.record_count(); ++i) {
@@ -84,21 +84,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (head.container.present) check_text(head.container.decode(header_scratch), src.meta.container, record);
 
     // Keys, every mode.
-    LOGSHIP_FUZZ_CHECK(!kafka::message_key(logship::config::KafkaKey::kNone, head, scratch), record);
-    if (auto key = kafka::message_key(logship::config::KafkaKey::kTraceId, head, scratch)) {
+    LOGSHIP_FUZZ_CHECK(!kafka::message_key(kafka::KafkaKey::kNone, head, scratch), record);
+    if (auto key = kafka::message_key(kafka::KafkaKey::kTraceId, head, scratch)) {
       LOGSHIP_FUZZ_CHECK(key->size() == 32 && lower_hex(*key), record);
     } else {
       LOGSHIP_FUZZ_CHECK(!head.trace_id.present, record);
     }
     const bool utf8_meta = valid_utf8(src.meta.namespace_name) && valid_utf8(src.meta.pod) &&
                            valid_utf8(src.meta.container);
-    if (auto key = kafka::message_key(logship::config::KafkaKey::kPod, head, scratch)) {
+    if (auto key = kafka::message_key(kafka::KafkaKey::kPod, head, scratch)) {
       LOGSHIP_FUZZ_CHECK(valid_utf8(*key), record);
       if (utf8_meta) LOGSHIP_FUZZ_CHECK(*key == src.meta.namespace_name + "/" + src.meta.pod, record);
     } else {
       LOGSHIP_FUZZ_CHECK(!head.namespace_name.present || !head.pod.present, record);
     }
-    if (auto key = kafka::message_key(logship::config::KafkaKey::kContainer, head, scratch)) {
+    if (auto key = kafka::message_key(kafka::KafkaKey::kContainer, head, scratch)) {
       LOGSHIP_FUZZ_CHECK(valid_utf8(*key), record);
       if (utf8_meta) {
         LOGSHIP_FUZZ_CHECK(*key == src.meta.namespace_name + "/" + src.meta.pod + "/" + src.meta.container, record);
@@ -116,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (topic.empty()) {
       LOGSHIP_FUZZ_CHECK(!fallback, record);
     } else {
-      LOGSHIP_FUZZ_CHECK(logship::config::valid_topic_name(topic), std::string(topic) + "\n" + std::string(record));
+      LOGSHIP_FUZZ_CHECK(kafka::valid_topic_name(topic), std::string(topic) + "\n" + std::string(record));
     }
   }
   return 0;

@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <string>
 
 #include "tests/fakes/structured_batch.h"
 

@@ -77,7 +77,7 @@ TEST_CASE("options: default paths per format, auth schemes, secrets from files",
   write_file(dir.path + "/password", "pw\n");
   auto c = base(dir.path);
 
-  c.s.format = config::HttpFormat::kLoki;
+  c.s.format = HttpFormat::kLoki;
   auto o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/loki/api/v1/push");
@@ -85,7 +85,7 @@ TEST_CASE("options: default paths per format, auth schemes, secrets from files",
   CHECK(o->dead_letter_path == dir.path + "/http-dead-letter.ndjson");
   CHECK(o->max_attempts == 0);  // follow mode: until delivered
 
-  c.s.format = config::HttpFormat::kOtlp;
+  c.s.format = HttpFormat::kOtlp;
   c.s.url = "http://collector:4318/custom/path";
   c.ctx.oneshot = true;
   o = options_from_config(c);
@@ -94,14 +94,14 @@ TEST_CASE("options: default paths per format, auth schemes, secrets from files",
   CHECK(o->max_attempts > 0);
 
   c.s.url = "https://hec.example:8088";
-  c.s.format = config::HttpFormat::kSplunkHec;
+  c.s.format = HttpFormat::kSplunkHec;
   c.s.token_file = dir.path + "/token";
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/services/collector/event");
   CHECK(header(*o, "Authorization") == "Splunk tok-123");
 
-  c.s.format = config::HttpFormat::kElasticsearch;
+  c.s.format = HttpFormat::kElasticsearch;
   o = options_from_config(c);
   REQUIRE(o);
   CHECK(o->url.target == "/_bulk");
@@ -152,7 +152,7 @@ TEST_CASE("config: LOGSHIP_HTTP_* keys load and cross-check", "[http][config]") 
   auto loaded = load({}, ok);
   const AgentSettings& c = loaded.settings;
   CHECK(c.sinks.chosen() == "http");
-  CHECK(http_of(c).format == config::HttpFormat::kElasticsearch);
+  CHECK(http_of(c).format == HttpFormat::kElasticsearch);
   CHECK(http_of(c).concurrency == 8);
   CHECK(http_of(c).headers == std::vector<std::string>{"X-A=1", "X-B=2"});
   CHECK(http_of(c).timeout == std::chrono::milliseconds(30000));

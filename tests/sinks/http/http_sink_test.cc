@@ -385,7 +385,7 @@ TEST_CASE("elasticsearch: item errors are retried or dead-lettered; a non-_bulk 
     return answer(200, "ok, not JSON");
   });
   auto o = options(server.port(), dir.path);
-  o.format = config::HttpFormat::kElasticsearch;
+  o.format = HttpFormat::kElasticsearch;
   o.index_template = "logs";
   auto sink = HttpSink::create(std::move(o));
   REQUIRE(sink);

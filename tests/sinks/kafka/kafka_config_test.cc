@@ -18,8 +18,8 @@
 using namespace logship;
 using Config = AgentSettings;
 using config::ConfigError;
-using config::KafkaKey;
-using config::TopicPart;
+using sinks::kafka::KafkaKey;
+using sinks::kafka::TopicPart;
 using sinks::kafka::KafkaSettings;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
@@ -82,7 +82,7 @@ TEST_CASE("kafka config: defaults and values", "[sinks][kafka][config]") {
   for (auto [word, key] : {std::pair{"none", KafkaKey::kNone}, std::pair{"trace_id", KafkaKey::kTraceId},
                            std::pair{"pod", KafkaKey::kPod}, std::pair{"container", KafkaKey::kContainer}}) {
     CHECK(kafka(load(kafka_env({{"LOGSHIP_KAFKA_KEY", word}}))).key == key);
-    CHECK(config::to_string(key) == word);
+    CHECK(sinks::kafka::to_string(key) == word);
   }
   for (const char* word : {"zstd", "lz4", "gzip", "snappy", "none"}) {
     CHECK(load(kafka_env({{"LOGSHIP_COMPRESSION", word}})).sinks.compression() == word);
@@ -144,7 +144,7 @@ TEST_CASE("kafka config: topics", "[sinks][kafka][config]") {
   // Topic rules apply whatever the sink, like every other value check.
   CHECK_THAT(error_of({{"LOGSHIP_KAFKA_TOPIC", "a b"}}), Contains("LOGSHIP_KAFKA_TOPIC"));
 
-  auto parts = config::parse_topic_template("k.{namespace}-{pod}_{container}", true);
+  auto parts = sinks::kafka::parse_topic_template("k.{namespace}-{pod}_{container}", true);
   REQUIRE(parts);
   CHECK(*parts == std::vector<TopicPart>{{TopicPart::Kind::kText, "k."},
                                          {TopicPart::Kind::kNamespace, ""},
@@ -152,9 +152,9 @@ TEST_CASE("kafka config: topics", "[sinks][kafka][config]") {
                                          {TopicPart::Kind::kPod, ""},
                                          {TopicPart::Kind::kText, "_"},
                                          {TopicPart::Kind::kContainer, ""}});
-  CHECK(config::valid_topic_name("a.b_c-D9"));
-  CHECK_FALSE(config::valid_topic_name(""));
-  CHECK_FALSE(config::valid_topic_name("."));
+  CHECK(sinks::kafka::valid_topic_name("a.b_c-D9"));
+  CHECK_FALSE(sinks::kafka::valid_topic_name(""));
+  CHECK_FALSE(sinks::kafka::valid_topic_name("."));
 }
 
 TEST_CASE("kafka config: pass-through options and secrets", "[sinks][kafka][config]") {

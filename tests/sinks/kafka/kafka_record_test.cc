@@ -16,8 +16,6 @@
 
 using namespace logship;
 using namespace logship::sinks::kafka;
-using config::KafkaKey;
-using config::TopicPart;
 
 namespace {
 
@@ -27,7 +25,7 @@ std::string decoded(const JsonText& t) {
 }
 
 std::vector<TopicPart> topic_parts(const std::string& text) {
-  auto parts = config::parse_topic_template(text, true);
+  auto parts = parse_topic_template(text, true);
   REQUIRE(parts);
   return *parts;
 }

@@ -103,7 +103,7 @@ BatchPtr make_batch(uint64_t seq, size_t records, const std::string& tag = "r") 
 KafkaSinkOptions options_for(const std::string& brokers, const std::string& topic = "t") {
   KafkaSinkOptions o;
   o.brokers = brokers;
-  o.topic = {config::TopicPart{config::TopicPart::Kind::kText, topic}};
+  o.topic = {TopicPart{TopicPart::Kind::kText, topic}};
   o.topic_text = topic;
   o.startup_timeout = 3s;
   o.retry_initial = 20ms;
@@ -334,7 +334,7 @@ TEST_CASE("kafka sink: startup errors name the setting and the cause", "[sinks][
   SECTION("a fallback topic the cluster does not have") {
     rd_kafka_mock_topic_set_error(mock.get(), "fb", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
     auto o = options_for(mock.bootstraps());
-    o.topic = *config::parse_topic_template("t-{namespace}", true);
+    o.topic = *parse_topic_template("t-{namespace}", true);
     o.topic_fallback = "fb";
     o.startup_timeout = 1s;
     CHECK_THAT(error_of(std::move(o)), Contains("LOGSHIP_KAFKA_TOPIC_FALLBACK: topic \"fb\" does not exist"));

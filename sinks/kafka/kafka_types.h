@@ -1,33 +1,22 @@
 #pragma once
-// TRANSITIONAL. The Kafka and HTTP sinks own their settings, keys and
-// validation (sinks/kafka/kafka_config.h, sinks/http/http_config.h), but a
-// few of their vocabulary types are still declared here, in the engine's
-// namespace, because files being rewritten in parallel reach them through
-// "agent/config/config.h" as config::HttpFormat, config::KafkaKey,
-// config::TopicPart and config::parse_topic_template (sinks/http/formats.h,
-// sinks/kafka/kafka_record.h, tests/sinks/kafka_record_test.cc, ...).
-// Once those include the sink headers instead, move these declarations into
-// the sinks' namespaces and delete this file. Nothing here is used by the
-// engine itself.
+// The Kafka sink's vocabulary types: what a message key is made of and the
+// parsed topic template. Shared by the settings (kafka_config.h), the record
+// routing (kafka_record.h) and their tests without pulling in librdkafka.
 
+#include <cstddef>
 #include <expected>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace logship::config {
-
-/// Request body format of the HTTP sink (LOGSHIP_HTTP_FORMAT).
-enum class HttpFormat { kNdjson, kLoki, kElasticsearch, kSplunkHec, kOtlp };
-inline constexpr std::string_view kHttpFormatNames[] = {"ndjson", "loki", "elasticsearch", "splunk_hec",
-                                                        "otlp"};
-[[nodiscard]] inline std::string_view to_string(HttpFormat format) {
-  return kHttpFormatNames[static_cast<size_t>(format)];
-}
+namespace logship::sinks::kafka {
 
 /// What a Kafka message's key is made of (LOGSHIP_KAFKA_KEY).
 enum class KafkaKey { kNone, kTraceId, kPod, kContainer };
+
+/// The key's words, in the enum's order.
 inline constexpr std::string_view kKafkaKeyNames[] = {"none", "trace_id", "pod", "container"};
+
 [[nodiscard]] inline std::string_view to_string(KafkaKey key) {
   return kKafkaKeyNames[static_cast<size_t>(key)];
 }
@@ -47,12 +36,11 @@ struct TopicPart {
 /// and characters Kafka allows in topic names (A-Z a-z 0-9 . _ -), and that a
 /// template without placeholders is a valid topic name (1..249 characters,
 /// not "." or ".."). The error is the reason, without the key.
-/// Defined in sinks/kafka/kafka_config.cc (link logship_sink_kafka).
+/// Defined in kafka_config.cc.
 [[nodiscard]] std::expected<std::vector<TopicPart>, std::string> parse_topic_template(
     std::string_view topic, bool allow_placeholders);
 
 /// Whether `topic` is a valid Kafka topic name (see parse_topic_template).
-/// Defined in sinks/kafka/kafka_config.cc.
 [[nodiscard]] bool valid_topic_name(std::string_view topic);
 
-}  // namespace logship::config
+}  // namespace logship::sinks::kafka
