@@ -79,3 +79,13 @@ def pod_file(root, ns, pod, container, uid="uid"):
     if not link.exists():
         os.symlink(f, link)
     return f
+
+
+@pytest.fixture
+def api(tmp_path):
+    """A fake Kubernetes API server on loopback, stopped after the test."""
+    from k8s_api_server import K8sApiServer
+    (tmp_path / "api").mkdir()
+    server = K8sApiServer(tmp_path / "api").start()
+    yield server
+    server.stop()

@@ -39,14 +39,6 @@ def by_pod(records):
     return out
 
 
-@pytest.fixture
-def api(tmp_path):
-    (tmp_path / "api").mkdir()
-    server = K8sApiServer(tmp_path / "api").start()
-    yield server
-    server.stop()
-
-
 def test_labels_annotations_and_release_land_on_the_right_records(tmp_path, api):
     api.set_pods([
         make_pod("checkout-7d9f8b6c5-x2x9q", namespace="shop",

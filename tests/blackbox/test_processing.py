@@ -11,7 +11,7 @@ import pytest
 
 from conftest import clean_env, read_records, run_logship, wait_for, CID, pod_file
 from follow_agent import FollowAgent, cri_line
-from k8s_api_server import K8sApiServer, make_pod
+from k8s_api_server import make_pod
 
 TS = "2026-11-26T23:08:04.000000001Z"
 
@@ -34,14 +34,6 @@ def oneshot(tmp_path, inputs, **env):
 
 def logs(records):
     return [r["log"] for r in records]
-
-
-@pytest.fixture
-def api(tmp_path):
-    (tmp_path / "api").mkdir()
-    server = K8sApiServer(tmp_path / "api").start()
-    yield server
-    server.stop()
 
 
 def api_agent(tmp_path, api, **env):
