@@ -191,9 +191,11 @@ def test_follow_readyz_and_metrics_while_failing(tmp_path, receiver):
     inputs, counts = make_inputs(tmp_path, lines=50)
     agent = FollowAgent.with_env(tmp_path, http_env(tmp_path, inputs, rx.url)).start()
     try:
-        wait_for(lambda: agent.get("/readyz")[0] == 503, timeout=30, what="/readyz 503")
+        # 503 "starting" comes first: wait for the sink's own reason.
+        wait_for(lambda: "http endpoint failing" in agent.get("/readyz")[1], timeout=30,
+                 what="/readyz 503 naming the failing endpoint")
         status, body = agent.get("/readyz")
-        assert "http endpoint failing" in body and "500" in body
+        assert status == 503 and "500" in body, body
         wait_for(lambda: agent.metrics().get("logship_http_retries_total", 0) >= 2, timeout=30, what="retries")
         # A resend is counted when the sink takes it, its 5xx when the
         # answer comes (after its body is encoded): wait, do not race.

@@ -161,7 +161,18 @@ int main(int argc, char** argv) {
     for (int p = 0; p < md->topics[0].partition_cnt; ++p) {
       const int32_t id = md->topics[0].partitions[p].id;
       Range r;
-      err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), id, &r.low, &r.high, left_ms());
+      // After a broker died the partition may be between leaders for a
+      // while (election, stale metadata): those answers are asked again
+      // until the deadline, anything else is an error at once.
+      for (;;) {
+        err = rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), id, &r.low, &r.high, left_ms());
+        const bool transient = err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                               err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+                               err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                               err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION;
+        if (!transient || Clock::now() >= deadline) break;
+        rd_kafka_poll(rk.get(), 200);
+      }
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         std::fprintf(stderr, "kafka_consume: watermarks of %s/%d: %s\n", topic.c_str(), id, rd_kafka_err2str(err));
         return 1;
