@@ -20,6 +20,18 @@ constexpr int kMaxWaitMs = 1000;
 // How long stop() waits for purged messages to come back before giving up
 // on librdkafka (it should take milliseconds).
 constexpr auto kPurgeWait = std::chrono::seconds(10);
+// The default linger (500 ms, kafka_sink_setup.cc) pays at full speed, when
+// the pipeline hands over a batch every few milliseconds. Once no batch has
+// come for this long, nothing is gained by waiting: the last partial message
+// sets are sent at once, so a oneshot run does not end with half a second
+// of idling and a quiet follow-mode stream is not held back.
+constexpr auto kIdleFlushAfter = std::chrono::milliseconds(20);
+// How long one such flush may hold the thread (new batches wait that long).
+constexpr int kIdleFlushSliceMs = 10;
+// While idle with messages still in librdkafka, flush again this often: a
+// set that could not leave during one slice (5 requests already in flight)
+// must not fall back to the linger.
+constexpr auto kIdleFlushEvery = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -107,7 +119,9 @@ void KafkaSink::Impl::run() {
       shut_down();
       return;
     }
-    promote_due(Clock::now());
+    const auto now = Clock::now();
+    promote_due(now);
+    if (!produce_q_.empty()) idle_flush_at_ = now + kIdleFlushAfter;
     if (fatal_) recover();
     const bool blocked = fatal_ || rk_ == nullptr || produce_some();
     // Delivery reports, errors, statistics. Reports free queue space, so
@@ -116,8 +130,33 @@ void KafkaSink::Impl::run() {
     const int served = rk_ != nullptr ? rd_kafka_poll(rk_, 0) : 0;
     publish_failing();
     const bool more = !produce_q_.empty() && !fatal_ && (!blocked || served > 0);
-    wait_for_work(more ? 0 : next_wait_ms());
+    if (more) {
+      wait_for_work(0);
+    } else if (!flush_when_idle(now)) {
+      int ms = next_wait_ms();
+      if (idle_flush_at_ != Clock::time_point::max()) {
+        const auto due = std::chrono::ceil<std::chrono::milliseconds>(idle_flush_at_ - now);
+        ms = std::min<int>(ms, static_cast<int>(std::max<int64_t>(due.count(), 0)));
+      }
+      wait_for_work(ms);
+    }
   }
+}
+
+/// When idle (see kIdleFlushAfter) and until librdkafka holds nothing:
+/// its flush makes the broker threads treat the linger as expired while it
+/// runs, and serves delivery reports like rd_kafka_poll(). True when it ran.
+bool KafkaSink::Impl::flush_when_idle(Clock::time_point now) {
+  if (now < idle_flush_at_ || fatal_ || rk_ == nullptr || !produce_q_.empty()) return false;
+  if (queue_msgs_.load(std::memory_order_relaxed) == 0) {
+    idle_flush_at_ = Clock::time_point::max();  // until the next batch
+    return false;
+  }
+  idle_flush_at_ = now + kIdleFlushEvery;
+  // TIMED_OUT is the usual answer (acks=all takes longer than the slice);
+  // what matters is that the lingering message sets left.
+  (void)rd_kafka_flush(rk_, kIdleFlushSliceMs);
+  return true;
 }
 
 void KafkaSink::Impl::wake() {

@@ -95,6 +95,7 @@ class KafkaSink::Impl {
   void wake();
   void wait_for_work(int timeout_ms);
   int next_wait_ms() const;
+  bool flush_when_idle(Clock::time_point now);
   void admit(BatchPtr batch);
   void promote_due(Clock::time_point now);
   void publish_failing();
@@ -148,6 +149,9 @@ class KafkaSink::Impl {
   bool purged_ = false;
   bool reachable_ = false;
   int64_t now_ms_ = 0;  ///< CreateTime of the messages of the current round
+  /// When to cut the linger next (kafka_sink.cc, kIdleFlushAfter); max()
+  /// while librdkafka holds nothing.
+  Clock::time_point idle_flush_at_ = Clock::time_point::max();
   std::string key_scratch_, release_scratch_, trace_scratch_;
   Backoff backoff_;  ///< redelivery delays (follow mode)
   LogLimiter failure_log_{kLogInterval};

@@ -326,6 +326,38 @@ def test_missing_topic_with_autocreate_off_is_a_start_error(tmp_path):
         stop_cluster(cluster)
 
 
+def test_idle_producer_does_not_wait_for_the_linger(tmp_path, kafka):
+    # A linger far longer than the test may take: the last message sets of
+    # a oneshot run, and a quiet follow-mode stream, are sent once the sink
+    # has had nothing new for a moment, not when the linger expires.
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with open(logs / "a.log", "wb") as f:
+        for i in range(50):
+            f.write(cri_line(json.dumps({"n": i})))
+    topic = new_topic()
+    env = kafka_env(tmp_path, kafka.brokers, topic, LOGSHIP_INPUT_PATHS=f"{logs}/*.log",
+                    LOGSHIP_KAFKA_OPT_LINGER_MS="300000")
+    r = run_logship(env, "--oneshot", timeout=60)
+    assert r.returncode == 0, r.stderr.decode()
+    assert sorted(ids_of(consume(kafka.brokers, topic))) == list(range(50))
+
+    topic = new_topic()
+    (tmp_path / "follow").mkdir()
+    agent = kafka_agent(tmp_path / "follow", f"{logs}/*.log", kafka.brokers, topic,
+                        LOGSHIP_KAFKA_OPT_LINGER_MS="300000").start()
+    try:
+        wait_for(lambda: agent.metric("logship_records_sent_total") >= 50, timeout=60,
+                 what="the backlog delivered")
+        with open(logs / "a.log", "ab") as f:
+            f.write(cri_line(json.dumps({"n": 50})))
+        wait_for(lambda: agent.metric("logship_records_sent_total") >= 51, timeout=60,
+                 what="a single new line delivered")
+    finally:
+        rc = agent.stop()
+    assert rc == 0, agent.stderr()
+
+
 def start_cluster_without_autocreate():
     """kafka.sh's readiness check auto-creates a topic, so the cluster is
     started normally and then restarted with auto-creation off."""
@@ -495,9 +527,16 @@ def test_kill9_then_restart_loses_nothing(tmp_path, kafka):
     first_unacked = next((i for i, off in enumerate(offsets) if off >= committed), total)
 
     again = kafka_agent(tmp_path, f"{logs}/*.log", kafka.brokers, topic, **env).start()
+    lag = f'logship_file_lag_bytes{{path="{path}"}}'
+
+    def rest_delivered():
+        # A metric not exported yet reads as 0 through metric(): the lag
+        # series must exist (the file is open) before it may say "done".
+        m = again.metrics()
+        return m.get(lag) == 0 and m.get("logship_in_flight_bytes") == 0
+
     try:
-        wait_for(lambda: again.metric(f'logship_file_lag_bytes{{path="{path}"}}') == 0
-                 and again.metric("logship_in_flight_bytes") == 0, timeout=120, what="the rest delivered")
+        wait_for(rest_delivered, timeout=120, what="the rest delivered")
     finally:
         assert again.stop() == 0, again.stderr()
     ids = ids_of(consume(kafka.brokers, topic))
