@@ -1,7 +1,7 @@
 // Tests for sinks/kafka/kafka_sink against librdkafka's mock cluster. The
 // mock is used for error paths only (injected produce errors, brokers going
 // down, fatal errors, startup checks); that records arrive in Kafka exactly
-// is checked against a real broker by tests/blackbox/test_kafka.py.
+// is checked against a real broker by tests/blackbox/test_kafka*.py.
 
 #include "sinks/kafka/kafka_sink.h"
 
