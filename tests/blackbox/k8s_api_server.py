@@ -15,7 +15,8 @@ the same port again).
 
 The certificates come from the `openssl` CLI: a CA made for the run and a
 server certificate with SAN IP:127.0.0.1 and DNS:localhost (configurable).
-It listens on 127.0.0.1 only, on a free port.
+It listens on 127.0.0.1 only, on a free port. Pods and certificates are
+built by k8s_objects.py (make_pod is importable from here too).
 
 Use it from pytest:
 
@@ -43,215 +44,12 @@ import os
 import queue
 import socket
 import ssl
-import subprocess
 import sys
 import threading
 import time
 import urllib.parse
-import uuid
 
-# ---------------------------------------------------------------------------
-# Objects shaped like the API's.
-
-
-def _now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _status(code, reason, message):
-    """A Status object (metav1.Status), as the API sends for errors."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-
-
-def _container(name, image):
-    return {
-        "name": name,
-        "image": image,
-        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}],
-        "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
-        "volumeMounts": [
-            {
-                "name": "kube-api-access-x7k2p",
-                "readOnly": True,
-                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-            }
-        ],
-        "terminationMessagePath": "/dev/termination-log",
-        "terminationMessagePolicy": "File",
-        "imagePullPolicy": "IfNotPresent",
-    }
-
-
-def _container_status(name, image, image_id, started):
-    return {
-        "name": name,
-        "state": {"running": {"startedAt": started}},
-        "lastState": {},
-        "ready": True,
-        "restartCount": 0,
-        "image": image,
-        "imageID": image_id,
-        "containerID": "containerd://" + uuid.uuid4().hex + uuid.uuid4().hex,
-        "started": True,
-    }
-
-
-def make_pod(name, namespace="default", node="node-1", labels=None, annotations=None,
-             containers=None, init_containers=None, ephemeral_containers=None,
-             uid=None, image_ids=None, phase="Running"):
-    """A Pod as `GET /api/v1/namespaces/<ns>/pods/<name>` returns it for a
-    Deployment's replica: metadata (with ownerReferences and managedFields),
-    spec (volumes, containers, tolerations, …) and status (conditions,
-    containerStatuses). `containers` etc. are lists of (name, image);
-    `image_ids` maps container names to status imageIDs (default: none,
-    as for a container whose image is still being pulled)."""
-    containers = containers or [("app", "registry.example.com:5000/shop/" + name.split("-")[0] + ":1.0.0")]
-    image_ids = image_ids or {}
-    started = _now()
-    owner = name.rsplit("-", 1)[0] if "-" in name else name
-    spec = {
-        "volumes": [
-            {
-                "name": "kube-api-access-x7k2p",
-                "projected": {
-                    "sources": [
-                        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
-                    ],
-                    "defaultMode": 420,
-                },
-            }
-        ],
-        "containers": [_container(n, i) for n, i in containers],
-        "restartPolicy": "Always",
-        "terminationGracePeriodSeconds": 30,
-        "dnsPolicy": "ClusterFirst",
-        "serviceAccountName": "default",
-        "serviceAccount": "default",
-        "nodeName": node,
-        "securityContext": {},
-        "schedulerName": "default-scheduler",
-        "tolerations": [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-        ],
-        "priority": 0,
-        "enableServiceLinks": True,
-        "preemptionPolicy": "PreemptLowerPriority",
-    }
-    if init_containers:
-        spec["initContainers"] = [_container(n, i) for n, i in init_containers]
-    if ephemeral_containers:
-        spec["ephemeralContainers"] = [
-            {"name": n, "image": i, "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent",
-             "stdin": True, "tty": True}
-            for n, i in ephemeral_containers
-        ]
-    status = {
-        "phase": phase,
-        "conditions": [
-            {"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
-            for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-        ],
-        "hostIP": "10.0.0.11",
-        "podIP": "10.244.1.23",
-        "podIPs": [{"ip": "10.244.1.23"}],
-        "startTime": started,
-        "containerStatuses": [
-            _container_status(n, i, image_ids.get(n, ""), started) for n, i in containers
-        ],
-        "qosClass": "Burstable",
-    }
-    if init_containers:
-        status["initContainerStatuses"] = [
-            dict(_container_status(n, i, image_ids.get(n, ""), started),
-                 state={"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": started,
-                                       "containerID": "containerd://" + uuid.uuid4().hex}},
-                 ready=True, started=False)
-            for n, i in init_containers
-        ]
-    return {
-        "kind": "Pod",
-        "apiVersion": "v1",
-        "metadata": {
-            "name": name,
-            "generateName": owner + "-",
-            "namespace": namespace,
-            "uid": uid or str(uuid.uuid4()),
-            "resourceVersion": "0",
-            "creationTimestamp": started,
-            "labels": dict(labels or {}),
-            "annotations": dict(annotations or {}),
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner, "uid": str(uuid.uuid4()),
-                 "controller": True, "blockOwnerDeletion": True}
-            ],
-            "managedFields": [
-                {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": started,
-                 "fieldsType": "FieldsV1",
-                 "fieldsV1": {"f:metadata": {"f:generateName": {}, "f:labels": {".": {}}},
-                              "f:spec": {"f:containers": {}}}},
-                {"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": started,
-                 "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:conditions": {}}}, "subresource": "status"},
-            ],
-        },
-        "spec": spec,
-        "status": status,
-    }
-
-
-def pod_from_args(args, node):
-    """make_pod() from a control command's JSON arguments."""
-    def pairs(key):
-        return [tuple(p) for p in args[key]] if args.get(key) else None
-    return make_pod(
-        args["name"], args.get("namespace", "default"), args.get("node", node),
-        labels=args.get("labels"), annotations=args.get("annotations"),
-        containers=pairs("containers"), init_containers=pairs("init_containers"),
-        ephemeral_containers=pairs("ephemeral_containers"), uid=args.get("uid"),
-        image_ids=args.get("image_ids"), phase=args.get("phase", "Running"))
-
-
-def _key(pod):
-    return (pod["metadata"]["namespace"], pod["metadata"]["name"])
-
-
-# ---------------------------------------------------------------------------
-# Certificates.
-
-
-def make_certs(directory, sans="IP:127.0.0.1,DNS:localhost", prefix=""):
-    """A CA and a server certificate it signs (EC P-256, valid 2 days).
-    Returns (ca_file, cert_file, key_file)."""
-    os.makedirs(directory, exist_ok=True)
-    p = lambda name: os.path.join(directory, prefix + name)  # noqa: E731
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def run(*cmd):
-        subprocess.run(["openssl", *cmd], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    run("req", "-x509", *ec, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-days", "2",
-        "-subj", "/CN=logship-test-ca",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", *ec, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=kube-apiserver")
-    with open(p("server.ext"), "w") as f:
-        f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n"
-                "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" % sans)
-    run("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"),
-        "-CAcreateserial", "-out", p("server.crt"), "-days", "2", "-extfile", p("server.ext"))
-    return p("ca.crt"), p("server.crt"), p("server.key")
-
+from k8s_objects import make_certs, make_pod, pod_from_args, pod_key, status_object  # noqa: F401 (make_pod: re-exported)
 
 # ---------------------------------------------------------------------------
 # The server.
@@ -455,7 +253,7 @@ class K8sApiServer:
         self._rv += 1
         pod = copy.deepcopy(pod)
         pod["metadata"]["resourceVersion"] = str(self._rv)
-        key = _key(pod)
+        key = pod_key(pod)
         if type_ == "DELETED":
             self._pods.pop(key, None)
         else:
@@ -471,17 +269,17 @@ class K8sApiServer:
         DELETED of a known pod sends its last state."""
         with self._lock:
             if type_ == "DELETED":
-                pod = self._pods.get(_key(pod), pod)
-            elif type_ == "MODIFIED" and _key(pod) in self._pods:
+                pod = self._pods.get(pod_key(pod), pod)
+            elif type_ == "MODIFIED" and pod_key(pod) in self._pods:
                 # The uid is the pod's identity; a modification keeps it.
                 pod = copy.deepcopy(pod)
-                pod["metadata"]["uid"] = self._pods[_key(pod)]["metadata"]["uid"]
+                pod["metadata"]["uid"] = self._pods[pod_key(pod)]["metadata"]["uid"]
             return self._record(type_, pod)
 
     def set_pods(self, pods):
         """Makes `pods` the whole state, as ADDED/MODIFIED/DELETED events."""
         with self._lock:
-            wanted = {_key(p): p for p in pods}
+            wanted = {pod_key(p): p for p in pods}
             for key in list(self._pods):
                 if key not in wanted:
                     self._record("DELETED", self._pods[key])
@@ -542,7 +340,7 @@ class K8sApiServer:
         """Every open watch gets an ERROR event with code 410, then its end."""
         with self._lock:
             for w in self._watches:
-                w.queue.put({"type": "ERROR", "object": _status(
+                w.queue.put({"type": "ERROR", "object": status_object(
                     410, "Expired", "too old resource version: %d (%d)" % (self._compacted_rv, self._rv))})
                 w.queue.put(_END)
 
@@ -632,13 +430,13 @@ class K8sApiServer:
             h.send_json(code, obj)
 
         if expected is not None and token != expected:
-            return answer(401, _status(401, "Unauthorized", "Unauthorized"))
+            return answer(401, status_object(401, "Unauthorized", "Unauthorized"))
         if url.path != "/api/v1/pods":
-            return answer(404, _status(404, "NotFound", "the server could not find the requested resource"))
+            return answer(404, status_object(404, "NotFound", "the server could not find the requested resource"))
         try:
             selector = self._parse_selector(query.get("fieldSelector"))
         except ValueError as e:
-            return answer(400, _status(400, "BadRequest", str(e)))
+            return answer(400, status_object(400, "BadRequest", str(e)))
         if watch:
             return self._watch(h, query, selector, entry)
         return self._list(query, selector, answer)
@@ -652,7 +450,7 @@ class K8sApiServer:
             if cont:
                 snapshot = self._continues.get(cont)
                 if snapshot is None:
-                    return answer(410, _status(410, "Expired",
+                    return answer(410, status_object(410, "Expired",
                                                "The provided continue parameter is too old to display a consistent "
                                                "list result. You can start a new list without the continue parameter."))
                 rv, items, start = snapshot
@@ -665,7 +463,7 @@ class K8sApiServer:
             end = start + len(page)
             if end < len(items):
                 token = base64.b64encode(json.dumps(
-                    {"v": "meta.k8s.io/v1", "rv": rv, "start": "%s/%s\u0000" % _key(items[end - 1])}).encode()).decode()
+                    {"v": "meta.k8s.io/v1", "rv": rv, "start": "%s/%s\u0000" % pod_key(items[end - 1])}).encode()).decode()
                 self._continues[token] = (rv, items, end)
                 metadata["continue"] = token
                 metadata["remainingItemCount"] = len(items) - end
@@ -684,7 +482,7 @@ class K8sApiServer:
             gone = self._gone.pop(0) if self._gone else None
             if gone is None and rv not in (None, "", "0") and int(rv) < self._compacted_rv:
                 gone = "http"
-            too_old = _status(410, "Expired", "too old resource version: %s (%d)" % (rv, self._rv))
+            too_old = status_object(410, "Expired", "too old resource version: %s (%d)" % (rv, self._rv))
             if gone is None:
                 if rv in (None, "", "0"):
                     # No resourceVersion: synthetic ADDED events for the current state.
