@@ -130,16 +130,8 @@ void KafkaSink::Impl::run() {
     const int served = rk_ != nullptr ? rd_kafka_poll(rk_, 0) : 0;
     publish_failing();
     const bool more = !produce_q_.empty() && !fatal_ && (!blocked || served > 0);
-    if (more) {
-      wait_for_work(0);
-    } else if (!flush_when_idle(now)) {
-      int ms = next_wait_ms();
-      if (idle_flush_at_ != Clock::time_point::max()) {
-        const auto due = std::chrono::ceil<std::chrono::milliseconds>(idle_flush_at_ - now);
-        ms = std::min<int>(ms, static_cast<int>(std::max<int64_t>(due.count(), 0)));
-      }
-      wait_for_work(ms);
-    }
+    if (!more && flush_when_idle(now)) continue;  // the flush did the waiting
+    wait_for_work(more ? 0 : next_wait_ms());
   }
 }
 
@@ -173,12 +165,17 @@ void KafkaSink::Impl::wait_for_work(int timeout_ms) {
 }
 
 int KafkaSink::Impl::next_wait_ms() const {
+  const auto now = Clock::now();
   int ms = kMaxWaitMs;
+  const auto until = [&](Clock::time_point due) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(due - now);
+    ms = std::min<int>(ms, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+  };
   if (fatal_) ms = 50;  // waiting for purged messages to come back
-  if (!waiting_.empty()) {
-    const auto until = std::chrono::ceil<std::chrono::milliseconds>(waiting_.begin()->first - Clock::now());
-    ms = std::min<int>(ms, static_cast<int>(std::max<int64_t>(until.count(), 0)));
-  }
+  if (!waiting_.empty()) until(waiting_.begin()->first);
+  // Only while a flush could run (flush_when_idle): a due time left in the
+  // past during a fatal error would otherwise make the loop spin.
+  if (idle_flush_at_ != Clock::time_point::max() && !fatal_ && rk_ != nullptr) until(idle_flush_at_);
   return ms;
 }
 
